@@ -1,0 +1,1 @@
+"""Plumbing shared by the services and the worker: settings, logs, Kafka, storage."""

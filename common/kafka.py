@@ -1,0 +1,78 @@
+"""Kafka plumbing: topic names, the broker, publishing events keyed by case."""
+
+import structlog
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from faststream.kafka import KafkaBroker
+
+from common.settings import PlatformSettings
+from contracts.events import Event
+
+log = structlog.get_logger(__name__)
+
+
+def topic_name(settings: PlatformSettings, topic: str) -> str:
+    return f"{settings.kafka_topic_prefix}{topic}"
+
+
+def group_name(settings: PlatformSettings, group: str) -> str:
+    return f"{settings.kafka_topic_prefix}{group}"
+
+
+def make_broker(settings: PlatformSettings, client_id: str) -> KafkaBroker:
+    # Idempotent producer with acks=all, so a retried send is not written twice.
+    return KafkaBroker(
+        settings.kafka_bootstrap,
+        client_id=client_id,
+        enable_idempotence=True,
+        acks="all",
+        logger=structlog.get_logger(f"{client_id}.kafka"),
+    )
+
+
+async def publish_event(
+    broker: KafkaBroker,
+    settings: PlatformSettings,
+    event: Event,
+    topic: str | None = None,
+) -> None:
+    """Publish one event on its topic, keyed by case id so a case stays ordered."""
+    target = topic_name(settings, topic or event.topic)
+    await broker.publish(
+        event.model_dump(mode="json"),
+        topic=target,
+        key=str(event.case_id).encode(),
+        headers={"event-id": str(event.event_id), "trace-id": event.trace_id},
+    )
+    log.info(
+        "event published",
+        topic=target,
+        event_id=str(event.event_id),
+        case_id=str(event.case_id),
+        trace_id=event.trace_id,
+    )
+
+
+async def ensure_topics(settings: PlatformSettings, topics: list[str]) -> None:
+    """Create the topics a process uses, so consumers never wait for auto-creation."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [
+            NewTopic(
+                name=topic_name(settings, topic),
+                num_partitions=settings.kafka_partitions,
+                replication_factor=1,
+            )
+            for topic in topics
+            if topic_name(settings, topic) not in existing
+        ]
+        if missing:
+            try:
+                await admin.create_topics(missing)
+            except TopicAlreadyExistsError:
+                pass
+            log.info("topics created", topics=[topic.name for topic in missing])
+    finally:
+        await admin.close()

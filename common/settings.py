@@ -1,0 +1,27 @@
+"""Connection settings read from the environment, with the local stack's defaults."""
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class PlatformSettings(BaseSettings):
+    """Where the engines are. Every variable starts with ``DINGZE_``."""
+
+    model_config = SettingsConfigDict(env_prefix="DINGZE_", extra="ignore")
+
+    kafka_bootstrap: str = "127.0.0.1:19092"
+    kafka_topic_prefix: str = Field(
+        default="",
+        description="Prepended to every topic and consumer group, to run isolated copies",
+    )
+    kafka_partitions: int = 6
+    database_url: str = "postgresql://dingze@127.0.0.1:15432/dingze"
+    s3_endpoint: str = "127.0.0.1:18333"
+    s3_access_key: str = "dingze"
+    s3_secret_key: str = "dingze-local-secret"
+    s3_bucket: str = "dingze-evidence"
+    s3_secure: bool = False
+    temporal_address: str = "127.0.0.1:17233"
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "remote-liability-cases"
+    log_level: str = "INFO"

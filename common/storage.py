@@ -1,0 +1,44 @@
+"""Evidence objects in S3-compatible storage, through the synchronous minio client.
+
+Every call runs in a worker thread so that it never stalls the event loop.
+"""
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+from minio import Minio
+
+from common.settings import PlatformSettings
+
+
+class EvidenceStore:
+    """The evidence bucket."""
+
+    def __init__(self, settings: PlatformSettings) -> None:
+        self._client = Minio(
+            settings.s3_endpoint,
+            access_key=settings.s3_access_key,
+            secret_key=settings.s3_secret_key,
+            secure=settings.s3_secure,
+            region="us-east-1",
+        )
+        self.bucket = settings.s3_bucket
+
+    async def put_file(self, key: str, path: Path, content_type: str, sha256: str) -> None:
+        await asyncio.to_thread(
+            self._client.fput_object,
+            self.bucket,
+            key,
+            str(path),
+            content_type=content_type,
+            metadata={"sha256": sha256},
+        )
+
+    async def get_file(self, key: str, path: Path) -> None:
+        await asyncio.to_thread(self._client.fget_object, self.bucket, key, str(path))
+
+    async def presigned_get_url(self, key: str, expires: timedelta) -> str:
+        return await asyncio.to_thread(
+            self._client.presigned_get_object, self.bucket, key, expires=expires
+        )

@@ -1,0 +1,1 @@
+"""Event contracts and the case workflow's public interface, shared by every service."""

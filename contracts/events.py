@@ -1,0 +1,136 @@
+"""One pydantic model per Kafka topic.
+
+Every event carries an event id (consumers use it to drop redeliveries), the case id
+(also the partition key, so the events of one case stay in order), the time it
+happened and the version of its schema.
+"""
+
+from datetime import UTC, datetime
+from typing import ClassVar
+from uuid import UUID, uuid4
+
+from pydantic import BaseModel, Field
+
+from contracts.case import CaseDetails, InsurerCode, Location, StoredEvidence
+from contracts.ruling import Ruling
+
+
+class Event(BaseModel):
+    """Fields common to every event."""
+
+    topic: ClassVar[str]
+
+    event_id: UUID = Field(default_factory=uuid4)
+    case_id: UUID
+    occurred_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    schema_version: int = 1
+    trace_id: str = Field(default="", description="Request trace carried across hops")
+
+
+class CaseSubmitted(Event):
+    """A reporter submitted a case with its video; the case workflow starts from it."""
+
+    topic: ClassVar[str] = "case.submitted"
+
+    case: CaseDetails
+    video: StoredEvidence
+
+
+class PartySummary(BaseModel):
+    """A party as officers and insurers see it: no phone number."""
+
+    party_id: str
+    name: str
+    plate: str
+    insurer_code: InsurerCode
+    policy_number: str
+
+
+class CaseQueued(Event):
+    """The evidence passed its checks and the case waits for an officer."""
+
+    topic: ClassVar[str] = "case.queued"
+
+    accident_at: datetime
+    location: Location
+    description: str
+    parties: list[PartySummary]
+    video: StoredEvidence
+
+
+class CaseRuled(Event):
+    """An officer's ruling, accepted by the case workflow."""
+
+    topic: ClassVar[str] = "case.ruled"
+
+    accident_at: datetime
+    location: Location
+    parties: list[PartySummary]
+    ruling: Ruling
+
+
+class InsurerNotification(Event):
+    """A ruling as one insurer receives it, on that insurer's own topic."""
+
+    topic: ClassVar[str] = "insurer.{insurer_code}.notifications"
+
+    insurer_code: InsurerCode
+    accident_at: datetime
+    location: Location
+    insured_parties: list[PartySummary]
+    ruling: Ruling
+
+    @staticmethod
+    def topic_for(insurer_code: str) -> str:
+        return InsurerNotification.topic.format(insurer_code=insurer_code.lower())
+
+
+class ClaimOpened(Event):
+    """An insurer opened a claim for a ruled case."""
+
+    topic: ClassVar[str] = "claim.opened"
+
+    insurer_code: InsurerCode
+    claim_number: str = Field(min_length=1, max_length=64)
+
+
+class ClaimSettled(Event):
+    """An insurer settled a claim."""
+
+    topic: ClassVar[str] = "claim.settled"
+
+    insurer_code: InsurerCode
+    claim_number: str = Field(min_length=1, max_length=64)
+    amount_cents: int = Field(ge=0)
+
+
+class SmsRequested(Event):
+    """A text message the case workflow wants sent to one party."""
+
+    topic: ClassVar[str] = "sms.requested"
+
+    message_id: str = Field(description="Stable id: a resend with it reaches no phone twice")
+    party_id: str
+    phone: str
+    template: str = Field(description="Name of a template the notify service holds")
+    variables: dict[str, str] = Field(default_factory=dict)
+
+
+class CaseClosed(Event):
+    """The case workflow finished."""
+
+    topic: ClassVar[str] = "case.closed"
+
+    outcome: str
+
+
+ALL_EVENTS: tuple[type[Event], ...] = (
+    CaseSubmitted,
+    CaseQueued,
+    CaseRuled,
+    InsurerNotification,
+    ClaimOpened,
+    ClaimSettled,
+    SmsRequested,
+    CaseClosed,
+)

@@ -1,0 +1,83 @@
+"""The case workflow as other services call it: names, ids and message models.
+
+Services address the workflow by these names so that none of them imports workflow code.
+"""
+
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+from pydantic import BaseModel
+
+from contracts.case import CaseDetails, StoredEvidence
+from contracts.ruling import Ruling
+
+WORKFLOW_NAME = "RemoteLiabilityCase"
+SUBMIT_RULING_UPDATE = "submit_ruling"
+INSURER_NOTIFIED_SIGNAL = "insurer_notified"
+CLAIM_OPENED_SIGNAL = "claim_opened"
+CLAIM_SETTLED_SIGNAL = "claim_settled"
+TIMELINE_QUERY = "timeline"
+
+
+def case_workflow_id(case_id: UUID | str) -> str:
+    return f"case-{case_id}"
+
+
+class CaseStage(StrEnum):
+    """Where a case stands in its workflow."""
+
+    CHECKING_EVIDENCE = "checking_evidence"
+    AWAITING_RULING = "awaiting_ruling"
+    NOTIFYING_INSURERS = "notifying_insurers"
+    AWAITING_SETTLEMENT = "awaiting_settlement"
+    CLOSED = "closed"
+
+
+class CaseWorkflowInput(BaseModel):
+    """What the workflow starts from: the submitted case and its video."""
+
+    case: CaseDetails
+    video: StoredEvidence
+    trace_id: str = ""
+
+
+class SubmitRulingInput(BaseModel):
+    ruling: Ruling
+
+
+class RulingAccepted(BaseModel):
+    ruled_at: datetime
+
+
+class InsurerNotified(BaseModel):
+    insurer_code: str
+
+
+class ClaimOpenedSignal(BaseModel):
+    insurer_code: str
+    claim_number: str
+
+
+class ClaimSettledSignal(BaseModel):
+    insurer_code: str
+    claim_number: str
+    amount_cents: int
+
+
+class TimelineEntry(BaseModel):
+    """One step of a case, as the workflow recorded it."""
+
+    at: datetime
+    step: str
+    detail: str = ""
+
+
+class CaseTimeline(BaseModel):
+    stage: CaseStage
+    entries: list[TimelineEntry]
+
+
+class CaseOutcome(BaseModel):
+    outcome: str
+    timeline: list[TimelineEntry]

@@ -1,0 +1,1 @@
+"""A scripted case through the running platform, as the README's first command."""

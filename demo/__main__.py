@@ -1,0 +1,77 @@
+"""Drive one real case from a phone upload to settled claims and print its timeline.
+
+Expects the stack and the services running (``make demo`` starts them).
+"""
+
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+
+import httpx
+
+from common.sample_video import write_walkaround_video
+from common.settings import PlatformSettings
+from common.temporal import connect_temporal
+from contracts.workflow import CaseOutcome, case_workflow_id
+from demo.client import PlatformClient, ServiceUrls, sample_case, sample_ruling
+
+
+def step(text: str) -> None:
+    print(f"==> {text}", flush=True)
+
+
+async def run_demo() -> CaseOutcome:
+    settings = PlatformSettings()
+    async with httpx.AsyncClient(timeout=60) as http:
+        client = PlatformClient(ServiceUrls(), http)
+        with tempfile.TemporaryDirectory() as folder:
+            step("recording a 12-second walk-around video (H.264, 640x360)")
+            video = write_walkaround_video(Path(folder) / "scene.mp4", seconds=12)
+            step("phone: opening the case")
+            case_id = await client.open_case(sample_case())
+            print(f"    case {case_id}")
+            step(f"phone: uploading the video ({video.stat().st_size // 1024} KiB)")
+            upload = await client.upload_video(case_id, video)
+            upload.raise_for_status()
+            print(f"    sha256 {upload.json()['sha256']}")
+        (await client.submit(case_id)).raise_for_status()
+        step("phone: case submitted; the parties may leave the scene")
+
+        step("officer: waiting for the case in the liability queue")
+        case_file = await client.wait_until_queued(case_id)
+        head = await http.get(case_file["video_url"], headers={"range": "bytes=0-15"})
+        print(f"    video link answers {head.status_code}, expires {case_file['video_url_expires_at']}")
+        step("officer: ruling B fully liable for the rear-end collision")
+        (await client.rule(case_id, sample_ruling())).raise_for_status()
+
+        step("insurers: claims opening and settling (simulated insurer systems)")
+        temporal = await connect_temporal(settings)
+        handle = temporal.get_workflow_handle(case_workflow_id(case_id), result_type=CaseOutcome)
+        outcome = await asyncio.wait_for(handle.result(), timeout=120)
+        messages = await client.messages(case_id)
+
+    print_timeline(outcome, messages)
+    return outcome
+
+
+def print_timeline(outcome: CaseOutcome, messages: list[dict[str, str]]) -> None:
+    start = outcome.timeline[0].at
+    print(f"\nCase timeline (outcome: {outcome.outcome})")
+    print(f"{'time (UTC)':<26} {'+s':>7}  step")
+    for entry in outcome.timeline:
+        offset = (entry.at - start).total_seconds()
+        detail = f" — {entry.detail}" if entry.detail else ""
+        print(f"{entry.at.isoformat(timespec='milliseconds'):<26} {offset:7.2f}  {entry.step}{detail}")
+    print(f"\nText messages sent ({len(messages)})")
+    for message in messages:
+        print(f"  {message['phone']}  {message['body']}")
+
+
+def main() -> None:
+    outcome = asyncio.run(run_demo())
+    sys.exit(0 if outcome.outcome == "settled" else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""A small client for the platform's HTTP APIs, as a phone and an officer use them."""
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import httpx
+
+
+@dataclass(frozen=True)
+class ServiceUrls:
+    intake: str = "http://127.0.0.1:8101"
+    liability: str = "http://127.0.0.1:8102"
+    notify: str = "http://127.0.0.1:8104"
+
+
+def sample_case(insurers: tuple[str, str] = ("PICC", "PAIC")) -> dict[str, Any]:
+    """A rear-end collision between two cars, as a reporter would enter it."""
+    return {
+        "accident_at": (datetime.now(UTC) - timedelta(minutes=12)).isoformat(),
+        "location": {
+            "latitude": 30.27415,
+            "longitude": 120.15515,
+            "address": "杭州市西湖区文三路与学院路交叉口",
+        },
+        "description": "B 车追尾 A 车，仅车辆受损，无人受伤。",
+        "parties": [
+            {
+                "name": "张伟",
+                "phone": "13812345678",
+                "plate": "浙A12345",
+                "insurer_code": insurers[0],
+                "policy_number": "PDAA2026330100001234",
+            },
+            {
+                "name": "李娜",
+                "phone": "13987654321",
+                "plate": "浙B67890",
+                "insurer_code": insurers[1],
+                "policy_number": "ADZH2026330200005678",
+            },
+        ],
+    }
+
+
+def sample_ruling() -> dict[str, Any]:
+    return {
+        "officer_id": "330102",
+        "facts": "B 车未与前车保持安全距离，追尾停车等候信号的 A 车。",
+        "rule_applied": "《道路交通安全法》第四十三条",
+        "liabilities": [
+            {"party_id": "A", "category": "none", "share": 0},
+            {"party_id": "B", "category": "full", "share": 100},
+        ],
+    }
+
+
+class PlatformClient:
+    def __init__(self, urls: ServiceUrls, http: httpx.AsyncClient) -> None:
+        self.urls = urls
+        self.http = http
+
+    async def open_case(self, case: dict[str, Any]) -> UUID:
+        response = await self.http.post(f"{self.urls.intake}/cases", json=case)
+        response.raise_for_status()
+        return UUID(response.json()["case_id"])
+
+    async def upload_video(self, case_id: UUID, video: Path) -> httpx.Response:
+        with video.open("rb") as file:
+            return await self.http.put(
+                f"{self.urls.intake}/cases/{case_id}/video",
+                content=file.read(),
+                headers={"content-type": "video/mp4"},
+            )
+
+    async def submit(self, case_id: UUID) -> httpx.Response:
+        return await self.http.post(f"{self.urls.intake}/cases/{case_id}/submit")
+
+    async def wait_until_queued(self, case_id: UUID, timeout: float = 60.0) -> dict[str, Any]:
+        """Poll the officer queue until the case shows up, then open it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            response = await self.http.get(f"{self.urls.liability}/cases/{case_id}")
+            if response.status_code == 200:
+                result: dict[str, Any] = response.json()
+                return result
+            await asyncio.sleep(0.2)
+        raise TimeoutError(f"case {case_id} did not reach the officer queue in {timeout} s")
+
+    async def rule(self, case_id: UUID, ruling: dict[str, Any]) -> httpx.Response:
+        return await self.http.post(f"{self.urls.liability}/cases/{case_id}/ruling", json=ruling)
+
+    async def messages(self, case_id: UUID) -> list[dict[str, Any]]:
+        response = await self.http.get(f"{self.urls.notify}/cases/{case_id}/messages")
+        response.raise_for_status()
+        result: list[dict[str, Any]] = response.json()
+        return result

@@ -1,0 +1,38 @@
+"""Insurance service: hands rulings to insurers and relays their claims to the case."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from common.db import create_pool
+from common.http import add_health_route
+from common.kafka import ensure_topics, make_broker
+from common.logging import configure_logging
+from common.temporal import connect_temporal
+from contracts.events import CaseRuled, ClaimOpened, ClaimSettled
+from services.insurance.handlers import subscribe_insurance
+from services.insurance.settings import InsuranceSettings
+from services.insurance.store import InsuranceStore
+
+
+def create_app(settings: InsuranceSettings | None = None) -> FastAPI:
+    settings = settings or InsuranceSettings()
+    configure_logging("insurance", settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await ensure_topics(settings, [CaseRuled.topic, ClaimOpened.topic, ClaimSettled.topic])
+        pool = await create_pool(settings.database_url, "insurance")
+        broker = make_broker(settings, "insurance")
+        subscribe_insurance(broker, settings, InsuranceStore(pool), await connect_temporal(settings))
+        await broker.start()
+        try:
+            yield
+        finally:
+            await broker.stop()
+            await pool.close()
+
+    app = FastAPI(title="Dingze insurance", version="1", lifespan=lifespan)
+    add_health_route(app)
+    return app

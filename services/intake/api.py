@@ -1,0 +1,179 @@
+"""Intake's HTTP API for phones: open a case, upload its video, submit it."""
+
+import asyncio
+import hashlib
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+from uuid import UUID
+
+import structlog
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from pydantic import BaseModel
+
+from common.kafka import publish_event
+from common.video import VideoLimits, VideoRejectedError, probe_video
+from contracts.case import CaseDetails, EvidenceFacts, NewCase, StoredEvidence, assign_party_ids
+from contracts.events import CaseSubmitted
+from services.intake.runtime import IntakeRuntime
+
+router = APIRouter(prefix="/cases", tags=["cases"])
+log = structlog.get_logger(__name__)
+_CHUNK_BYTES = 1024 * 1024
+
+
+def _runtime(request: Request) -> IntakeRuntime:
+    runtime: IntakeRuntime = request.app.state.runtime
+    return runtime
+
+
+Runtime = Annotated[IntakeRuntime, Depends(_runtime)]
+
+
+class CaseCreated(BaseModel):
+    case_id: UUID
+    status: str
+    parties: list[dict[str, str]]
+
+
+class CaseView(BaseModel):
+    case_id: UUID
+    status: str
+    video: StoredEvidence | None
+
+
+class VideoAccepted(BaseModel):
+    sha256: str
+    size_bytes: int
+    facts: EvidenceFacts
+
+
+def _problem(status_code: int, code: str, message: str, message_zh: str = "") -> HTTPException:
+    detail: dict[str, Any] = {"code": code, "message": message}
+    if message_zh:
+        detail["message_zh"] = message_zh
+    return HTTPException(status_code=status_code, detail=detail)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_case(body: NewCase, runtime: Runtime) -> CaseCreated:
+    """Open a draft case; parties are named A, B, C… in the order given."""
+    case = CaseDetails(
+        case_id=uuid.uuid4(),
+        accident_at=body.accident_at,
+        location=body.location,
+        parties=assign_party_ids(body.parties),
+        description=body.description,
+    )
+    trace_id = uuid.uuid4().hex
+    await runtime.cases.create(case, trace_id)
+    log.info("case opened", case_id=str(case.case_id), trace_id=trace_id)
+    return CaseCreated(
+        case_id=case.case_id,
+        status="draft",
+        parties=[{"party_id": p.party_id, "plate": p.plate} for p in case.parties],
+    )
+
+
+@router.get("/{case_id}")
+async def get_case(case_id: UUID, runtime: Runtime) -> CaseView:
+    stored = await runtime.cases.get(case_id)
+    if stored is None:
+        raise _problem(404, "case_not_found", f"case {case_id} does not exist")
+    return CaseView(
+        case_id=case_id, status=stored.status, video=await runtime.cases.get_video(case_id)
+    )
+
+
+@router.put("/{case_id}/video")
+async def upload_video(case_id: UUID, request: Request, runtime: Runtime) -> VideoAccepted:
+    """Take the raw video bytes as the request body, check them and store them."""
+    stored = await runtime.cases.get(case_id)
+    if stored is None:
+        raise _problem(404, "case_not_found", f"case {case_id} does not exist")
+    if stored.status != "draft":
+        raise _problem(409, "case_already_submitted", "the case is submitted; its video is final")
+    declared = int(request.headers.get("content-length") or 0)
+    limit = runtime.settings.intake_max_video_bytes
+    if declared > limit:
+        raise _too_large(limit)
+    structlog.contextvars.bind_contextvars(case_id=str(case_id), trace_id=stored.trace_id)
+
+    with tempfile.TemporaryDirectory(prefix="dingze-upload-") as folder:
+        path = Path(folder) / "video"
+        digest, size = await _receive(request, path, limit)
+        try:
+            probed = await asyncio.to_thread(probe_video, path, _limits(runtime))
+        except VideoRejectedError as error:
+            log.info("video rejected", reason=error.code, size_bytes=size)
+            raise _problem(422, error.code, error.message, error.message_zh) from error
+        key = f"cases/{case_id}/video-{digest[:16]}"
+        await runtime.evidence.put_file(key, path, probed.content_type, digest)
+
+    video = StoredEvidence(
+        object_key=key,
+        sha256=digest,
+        size_bytes=size,
+        content_type=probed.content_type,
+        facts=probed.facts,
+    )
+    await runtime.cases.save_video(case_id, video)
+    log.info("video stored", object_key=key, sha256=digest, size_bytes=size)
+    return VideoAccepted(sha256=digest, size_bytes=size, facts=probed.facts)
+
+
+@router.post("/{case_id}/submit")
+async def submit_case(case_id: UUID, runtime: Runtime) -> CaseView:
+    """Submit the case for a remote ruling; submitting twice sends nothing new."""
+    stored = await runtime.cases.get(case_id)
+    if stored is None:
+        raise _problem(404, "case_not_found", f"case {case_id} does not exist")
+    video = await runtime.cases.get_video(case_id)
+    if video is None:
+        raise _problem(
+            409, "video_missing", "upload the scene video before submitting", "请先上传现场视频。"
+        )
+    # A fixed event id per case: a repeated submit republishes the same event,
+    # which the workflow starter and every consumer treat as a duplicate.
+    event = CaseSubmitted(
+        event_id=uuid.uuid5(case_id, "case.submitted"),
+        case_id=case_id,
+        trace_id=stored.trace_id,
+        case=stored.details,
+        video=video,
+    )
+    await publish_event(runtime.broker, runtime.settings, event)
+    await runtime.cases.mark_submitted(case_id)
+    log.info("case submitted", case_id=str(case_id), trace_id=stored.trace_id)
+    return CaseView(case_id=case_id, status="submitted", video=video)
+
+
+async def _receive(request: Request, path: Path, limit: int) -> tuple[str, int]:
+    """Stream the body to ``path`` while hashing it; return SHA-256 and size."""
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("wb") as file:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            digest.update(chunk)
+            file.write(chunk)
+    return digest.hexdigest(), size
+
+
+def _too_large(limit: int) -> HTTPException:
+    return _problem(
+        413,
+        "video_too_large",
+        f"the video is larger than {limit // 1024**2} MiB",
+        "视频文件太大，请拍摄较短的视频。",
+    )
+
+
+def _limits(runtime: IntakeRuntime) -> VideoLimits:
+    return VideoLimits(
+        min_seconds=runtime.settings.intake_video_min_seconds,
+        max_seconds=runtime.settings.intake_video_max_seconds,
+    )

@@ -1,0 +1,45 @@
+"""Intake service: phones open cases and send their video here."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from common.db import create_pool
+from common.http import add_health_route
+from common.kafka import ensure_topics, make_broker
+from common.logging import configure_logging
+from common.storage import EvidenceStore
+from contracts.events import CaseSubmitted
+from services.intake.api import router
+from services.intake.runtime import IntakeRuntime
+from services.intake.settings import IntakeSettings
+from services.intake.store import CaseStore
+
+
+def create_app(settings: IntakeSettings | None = None) -> FastAPI:
+    settings = settings or IntakeSettings()
+    configure_logging("intake", settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await ensure_topics(settings, [CaseSubmitted.topic])
+        pool = await create_pool(settings.database_url, "intake")
+        broker = make_broker(settings, "intake")
+        await broker.start()
+        app.state.runtime = IntakeRuntime(
+            settings=settings,
+            cases=CaseStore(pool),
+            evidence=EvidenceStore(settings),
+            broker=broker,
+        )
+        try:
+            yield
+        finally:
+            await broker.stop()
+            await pool.close()
+
+    app = FastAPI(title="Dingze intake", version="1", lifespan=lifespan)
+    app.include_router(router)
+    add_health_route(app)
+    return app

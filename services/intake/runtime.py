@@ -1,0 +1,17 @@
+"""What intake's request handlers share while the service runs."""
+
+from dataclasses import dataclass
+
+from faststream.kafka import KafkaBroker
+
+from common.storage import EvidenceStore
+from services.intake.settings import IntakeSettings
+from services.intake.store import CaseStore
+
+
+@dataclass(frozen=True)
+class IntakeRuntime:
+    settings: IntakeSettings
+    cases: CaseStore
+    evidence: EvidenceStore
+    broker: KafkaBroker

@@ -1,0 +1,49 @@
+"""Liability service: officers at the remote center rule on queued cases."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from common.db import create_pool
+from common.http import add_health_route
+from common.kafka import ensure_topics, make_broker
+from common.logging import configure_logging
+from common.storage import EvidenceStore
+from common.temporal import connect_temporal
+from contracts.events import CaseQueued
+from services.liability.api import router
+from services.liability.handlers import subscribe_queue
+from services.liability.runtime import LiabilityRuntime
+from services.liability.settings import LiabilitySettings
+from services.liability.store import QueueStore
+
+
+def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
+    settings = settings or LiabilitySettings()
+    configure_logging("liability", settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await ensure_topics(settings, [CaseQueued.topic])
+        pool = await create_pool(settings.database_url, "liability")
+        queue = QueueStore(pool)
+        broker = make_broker(settings, "liability")
+        subscribe_queue(broker, settings, queue)
+        app.state.runtime = LiabilityRuntime(
+            settings=settings,
+            queue=queue,
+            evidence=EvidenceStore(settings),
+            temporal=await connect_temporal(settings),
+        )
+        await broker.start()
+        try:
+            yield
+        finally:
+            await broker.stop()
+            await pool.close()
+
+    app = FastAPI(title="Dingze liability center", version="1", lifespan=lifespan)
+    app.include_router(router)
+    add_health_route(app)
+    return app

@@ -1,0 +1,17 @@
+"""What the liability service's request handlers share while it runs."""
+
+from dataclasses import dataclass
+
+from temporalio.client import Client
+
+from common.storage import EvidenceStore
+from services.liability.settings import LiabilitySettings
+from services.liability.store import QueueStore
+
+
+@dataclass(frozen=True)
+class LiabilityRuntime:
+    settings: LiabilitySettings
+    queue: QueueStore
+    evidence: EvidenceStore
+    temporal: Client

@@ -1,0 +1,9 @@
+"""The liability service's settings."""
+
+from common.settings import PlatformSettings
+
+
+class LiabilitySettings(PlatformSettings):
+    liability_host: str = "127.0.0.1"
+    liability_port: int = 8102
+    liability_video_link_minutes: int = 15

@@ -1,0 +1,48 @@
+"""The officer queue: cases waiting for a ruling, and the rulings given."""
+
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from contracts.events import CaseQueued
+from contracts.ruling import Ruling
+
+
+class QueueStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def enqueue(self, event: CaseQueued) -> None:
+        """Add a case to the queue; a redelivered event leaves it as it is."""
+        await self._pool.execute(
+            "INSERT INTO cases (case_id, status, queued_event, queued_at)"
+            " VALUES ($1, 'queued', $2, $3) ON CONFLICT (case_id) DO NOTHING",
+            event.case_id,
+            event.model_dump(mode="json"),
+            event.occurred_at,
+        )
+
+    async def queued(self, limit: int) -> list[tuple[CaseQueued, datetime]]:
+        rows = await self._pool.fetch(
+            "SELECT queued_event, queued_at FROM cases WHERE status = 'queued'"
+            " ORDER BY queued_at LIMIT $1",
+            limit,
+        )
+        return [(CaseQueued.model_validate(row["queued_event"]), row["queued_at"]) for row in rows]
+
+    async def get(self, case_id: UUID) -> tuple[CaseQueued, str] | None:
+        row = await self._pool.fetchrow(
+            "SELECT queued_event, status FROM cases WHERE case_id = $1", case_id
+        )
+        if row is None:
+            return None
+        return CaseQueued.model_validate(row["queued_event"]), row["status"]
+
+    async def mark_ruled(self, case_id: UUID, ruling: Ruling, ruled_at: datetime) -> None:
+        await self._pool.execute(
+            "UPDATE cases SET status = 'ruled', ruling = $2, ruled_at = $3 WHERE case_id = $1",
+            case_id,
+            ruling.model_dump(mode="json"),
+            ruled_at,
+        )

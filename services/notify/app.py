@@ -1,0 +1,42 @@
+"""Notify service: text messages to the parties."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from common.db import create_pool
+from common.http import add_health_route
+from common.kafka import ensure_topics, make_broker
+from common.logging import configure_logging
+from contracts.events import SmsRequested
+from services.notify.api import router
+from services.notify.handlers import subscribe_sms
+from services.notify.providers import make_provider
+from services.notify.settings import NotifySettings
+from services.notify.store import MessageStore
+
+
+def create_app(settings: NotifySettings | None = None) -> FastAPI:
+    settings = settings or NotifySettings()
+    configure_logging("notify", settings.log_level)
+    provider = make_provider(settings.notify_provider)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await ensure_topics(settings, [SmsRequested.topic])
+        pool = await create_pool(settings.database_url, "notify")
+        app.state.messages = MessageStore(pool)
+        broker = make_broker(settings, "notify")
+        subscribe_sms(broker, settings, app.state.messages, provider)
+        await broker.start()
+        try:
+            yield
+        finally:
+            await broker.stop()
+            await pool.close()
+
+    app = FastAPI(title="Dingze notify", version="1", lifespan=lifespan)
+    app.include_router(router)
+    add_health_route(app)
+    return app

@@ -1,0 +1,1 @@
+"""Stand-ins for outside parties, for the demo and the tests."""

@@ -1,0 +1,86 @@
+"""An insurer's system, simulated: it opens and settles a claim for every ruling.
+
+Run with ``python -m simulators.insurer``; it answers on the topics of the insurer
+codes in ``DINGZE_SIMULATED_INSURERS``.
+"""
+
+import asyncio
+import signal
+import uuid
+
+import structlog
+from faststream.kafka import KafkaBroker
+from faststream.middlewares import AckPolicy
+
+from common.kafka import ensure_topics, group_name, make_broker, publish_event, topic_name
+from common.logging import configure_logging
+from common.settings import PlatformSettings
+from contracts.events import ClaimOpened, ClaimSettled, InsurerNotification
+
+log = structlog.get_logger(__name__)
+
+
+class SimulatorSettings(PlatformSettings):
+    simulated_insurers: str = "PICC,PAIC,CPIC"
+    simulated_settle_delay_seconds: float = 0.2
+
+
+def subscribe_simulator(broker: KafkaBroker, settings: SimulatorSettings) -> list[str]:
+    codes = [code.strip() for code in settings.simulated_insurers.split(",") if code.strip()]
+    topics = [InsurerNotification.topic_for(code) for code in codes]
+
+    @broker.subscriber(
+        *[topic_name(settings, topic) for topic in topics],
+        group_id=group_name(settings, "insurer-simulator"),
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+    )
+    async def on_notification(event: InsurerNotification) -> None:
+        claim_number = f"{event.insurer_code}-{str(event.case_id)[:8].upper()}"
+        await publish_event(
+            broker,
+            settings,
+            ClaimOpened(
+                event_id=uuid.uuid5(event.event_id, "claim.opened"),
+                case_id=event.case_id,
+                trace_id=event.trace_id,
+                insurer_code=event.insurer_code,
+                claim_number=claim_number,
+            ),
+        )
+        await asyncio.sleep(settings.simulated_settle_delay_seconds)
+        await publish_event(
+            broker,
+            settings,
+            ClaimSettled(
+                event_id=uuid.uuid5(event.event_id, "claim.settled"),
+                case_id=event.case_id,
+                trace_id=event.trace_id,
+                insurer_code=event.insurer_code,
+                claim_number=claim_number,
+                amount_cents=sum(100_000 for _ in event.insured_parties),
+            ),
+        )
+        log.info("claim settled by simulator", case_id=str(event.case_id), claim=claim_number)
+
+    return topics
+
+
+async def run_simulator(settings: SimulatorSettings) -> None:
+    broker = make_broker(settings, "insurer-simulator")
+    topics = subscribe_simulator(broker, settings)
+    await ensure_topics(settings, [*topics, ClaimOpened.topic, ClaimSettled.topic])
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await broker.start()
+    log.info("insurer simulator started", topics=topics)
+    await stop.wait()
+    await broker.stop()
+
+
+if __name__ == "__main__":
+    simulator_settings = SimulatorSettings()
+    configure_logging("insurer-simulator", simulator_settings.log_level)
+    asyncio.run(run_simulator(simulator_settings))

@@ -1,0 +1,96 @@
+"""A case from the phone to settled claims, through every real hop."""
+
+import asyncio
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client
+
+from contracts.workflow import CaseOutcome, case_workflow_id
+from demo.client import PlatformClient, sample_case, sample_ruling
+from tests.support.platform import PlatformProcesses
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+EXPECTED_TEMPLATES = {"evidence_received", "liability_ruled", "claim_settled"}
+
+
+async def _submitted_case(client: PlatformClient, video: Path) -> str:
+    case_id = await client.open_case(sample_case())
+    upload = await client.upload_video(case_id, video)
+    assert upload.status_code == 200, upload.text
+    submitted = await client.submit(case_id)
+    assert submitted.status_code == 200, submitted.text
+    return str(case_id)
+
+
+async def _outcome(temporal: Client, case_id: str) -> CaseOutcome:
+    handle = temporal.get_workflow_handle(case_workflow_id(case_id), result_type=CaseOutcome)
+    return await asyncio.wait_for(handle.result(), timeout=120)
+
+
+def _sends_per_message(platform: PlatformProcesses) -> Counter[str]:
+    sends: Counter[str] = Counter()
+    for line in platform.log_text("notify").splitlines():
+        record = json.loads(line) if line.startswith("{") else {}
+        if record.get("event") == "sms delivered locally":
+            sends[record["message_id"]] += 1
+    return sends
+
+
+async def test_case_settles_end_to_end(
+    client: PlatformClient, temporal: Client, platform: PlatformProcesses, video: Path
+) -> None:
+    case_id = await _submitted_case(client, video)
+
+    case_file = await client.wait_until_queued(case_id)
+    ruled = await client.rule(case_id, sample_ruling())
+    outcome = await _outcome(temporal, case_id)
+    messages = await client.messages(case_id)
+
+    assert case_file["case"]["video"]["sha256"] == (await client.http.get(
+        f"{client.urls.intake}/cases/{case_id}"
+    )).json()["video"]["sha256"]
+    assert ruled.status_code == 200, ruled.text
+    assert outcome.outcome == "settled"
+    steps = [entry.step for entry in outcome.timeline]
+    assert steps.count("insurer notified") == 2
+    assert steps.count("claim settled") == 2
+    assert steps[-1] == "case closed"
+    assert {m["template"] for m in messages} == EXPECTED_TEMPLATES
+    assert len(messages) == len(EXPECTED_TEMPLATES) * 2
+    assert all("****" in m["phone"] for m in messages)
+
+
+async def test_video_link_serves_the_stored_video(
+    client: PlatformClient, video: Path
+) -> None:
+    case_id = await _submitted_case(client, video)
+
+    case_file = await client.wait_until_queued(case_id)
+    response = await client.http.get(case_file["video_url"])
+
+    assert response.status_code == 200
+    assert response.content == video.read_bytes()
+
+
+async def test_case_finishes_after_worker_is_killed(
+    client: PlatformClient, temporal: Client, platform: PlatformProcesses, video: Path
+) -> None:
+    case_id = await _submitted_case(client, video)
+    await client.wait_until_queued(case_id)
+
+    platform.kill("worker")
+    ruling_sent = asyncio.create_task(client.rule(case_id, sample_ruling()))
+    await asyncio.sleep(1)
+    platform.start("worker", "workflows.case")
+    ruled = await ruling_sent
+    outcome = await _outcome(temporal, case_id)
+    sends = _sends_per_message(platform)
+
+    assert ruled.status_code == 200, ruled.text
+    assert outcome.outcome == "settled"
+    case_sends = {key: count for key, count in sends.items() if key.startswith(case_id)}
+    assert len(case_sends) == len(EXPECTED_TEMPLATES) * 2
+    assert set(case_sends.values()) == {1}

@@ -1,0 +1,129 @@
+"""Run the four services, the case worker and the insurer simulator as real processes.
+
+Each test session gets its own topic prefix, consumer groups and task queue, so it
+shares the stack's engines with a running demo without taking its messages.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from demo.client import ServiceUrls
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class PlatformProcesses:
+    """The processes of one isolated copy of the platform."""
+
+    log_dir: Path
+    env: dict[str, str]
+    urls: ServiceUrls
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, log_dir: Path) -> "PlatformProcesses":
+        run_id = uuid.uuid4().hex[:8]
+        ports = {name: free_port() for name in ("intake", "liability", "insurance", "notify")}
+        env = {
+            **os.environ,
+            "DINGZE_KAFKA_TOPIC_PREFIX": f"test-{run_id}.",
+            "DINGZE_TEMPORAL_TASK_QUEUE": f"cases-test-{run_id}",
+            "DINGZE_SIMULATED_SETTLE_DELAY_SECONDS": "0",
+            **{f"DINGZE_{name.upper()}_PORT": str(port) for name, port in ports.items()},
+        }
+        urls = ServiceUrls(
+            intake=f"http://127.0.0.1:{ports['intake']}",
+            liability=f"http://127.0.0.1:{ports['liability']}",
+            notify=f"http://127.0.0.1:{ports['notify']}",
+        )
+        log_dir.mkdir(parents=True, exist_ok=True)
+        return cls(log_dir=log_dir, env=env, urls=urls)
+
+    def start(self, name: str, module: str) -> None:
+        log = (self.log_dir / f"{name}.log").open("ab")
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, "-m", module],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def start_all(self) -> None:
+        for name in ("intake", "liability", "insurance", "notify"):
+            self.start(name, f"services.{name}")
+        self.start("worker", "workflows.case")
+        self.start("simulator", "simulators.insurer")
+        for name in ("intake", "liability", "insurance", "notify"):
+            self.wait_healthy(name)
+        self.wait_for_log("worker", "case worker started")
+        self.wait_for_log("simulator", "insurer simulator started")
+
+    def wait_healthy(self, name: str, timeout: float = 60.0) -> None:
+        port = self.env[f"DINGZE_{name.upper()}_PORT"]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._check_alive(name)
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"{name} did not become healthy in {timeout} s; see {self.log(name)}")
+
+    def wait_for_log(self, name: str, text: str, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._check_alive(name)
+            if text in self.log_text(name):
+                return
+            time.sleep(0.2)
+        raise TimeoutError(f"{name} did not log {text!r} in {timeout} s; see {self.log(name)}")
+
+    def kill(self, name: str) -> None:
+        """Kill a process with SIGKILL, as a crash would."""
+        process = self.processes.pop(name)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+
+    def stop_all(self) -> None:
+        for process in self.processes.values():
+            process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.processes.clear()
+
+    def log(self, name: str) -> Path:
+        return self.log_dir / f"{name}.log"
+
+    def log_text(self, name: str) -> str:
+        return self.log(name).read_text(encoding="utf-8", errors="replace")
+
+    def _check_alive(self, name: str) -> None:
+        process = self.processes[name]
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"{name} exited with {process.returncode}; last lines:\n"
+                + "\n".join(self.log_text(name).splitlines()[-20:])
+            )

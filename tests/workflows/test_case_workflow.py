@@ -1,0 +1,223 @@
+"""The case workflow's decisions, with activities replaced by recording stand-ins."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from temporalio import activity
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from contracts.case import (
+    CaseDetails,
+    EvidenceFacts,
+    Location,
+    NewCase,
+    StoredEvidence,
+    assign_party_ids,
+)
+from contracts.events import CaseClosed, CaseQueued, CaseRuled
+from contracts.ruling import Ruling
+from contracts.workflow import (
+    CaseOutcome,
+    CaseStage,
+    CaseWorkflowInput,
+    ClaimSettledSignal,
+    InsurerNotified,
+    SubmitRulingInput,
+)
+from demo.client import sample_case, sample_ruling
+from workflows.case.models import EvidenceCheckInput, EvidenceCheckResult, SmsBatch
+from workflows.case.workflow import RemoteLiabilityCaseWorkflow
+
+
+class StandInActivities:
+    """Activities under their real names that record what the workflow asked."""
+
+    def __init__(self, evidence_accepted: bool = True) -> None:
+        self.evidence_accepted = evidence_accepted
+        self.sms: list[str] = []
+        self.published: list[str] = []
+
+    @activity.defn(name="check_evidence")
+    async def check_evidence(self, request: EvidenceCheckInput) -> EvidenceCheckResult:
+        if self.evidence_accepted:
+            return EvidenceCheckResult(accepted=True)
+        return EvidenceCheckResult(accepted=False, reason="hash differs", reason_zh="校验失败")
+
+    @activity.defn(name="queue_for_officer")
+    async def queue_for_officer(self, event: CaseQueued) -> None:
+        self.published.append(event.topic)
+
+    @activity.defn(name="publish_ruling")
+    async def publish_ruling(self, event: CaseRuled) -> None:
+        self.published.append(event.topic)
+
+    @activity.defn(name="request_sms")
+    async def request_sms(self, batch: SmsBatch) -> None:
+        self.sms.extend(message.message_id.split(":", 1)[1] for message in batch.messages)
+
+    @activity.defn(name="publish_case_closed")
+    async def publish_case_closed(self, event: CaseClosed) -> None:
+        self.published.append(f"{event.topic}:{event.outcome}")
+
+    def all(self) -> list[object]:
+        return [
+            self.check_evidence,
+            self.queue_for_officer,
+            self.publish_ruling,
+            self.request_sms,
+            self.publish_case_closed,
+        ]
+
+
+def _case_input() -> CaseWorkflowInput:
+    new_case = NewCase.model_validate(sample_case())
+    case = CaseDetails(
+        case_id=uuid.uuid4(),
+        accident_at=new_case.accident_at,
+        location=Location.model_validate(new_case.location.model_dump()),
+        parties=assign_party_ids(new_case.parties),
+    )
+    video = StoredEvidence(
+        object_key=f"cases/{case.case_id}/video",
+        sha256="0" * 64,
+        size_bytes=1000,
+        content_type="video/mp4",
+        facts=EvidenceFacts(duration_seconds=8, codec="h264", width=640, height=360),
+    )
+    return CaseWorkflowInput(case=case, video=video)
+
+
+async def _start(
+    environment: WorkflowEnvironment, task_queue: str
+) -> WorkflowHandle[RemoteLiabilityCaseWorkflow, CaseOutcome]:
+    request = _case_input()
+    return await environment.client.start_workflow(
+        RemoteLiabilityCaseWorkflow.run,
+        request,
+        id=f"case-{request.case.case_id}",
+        task_queue=task_queue,
+    )
+
+
+async def _wait_for_stage(handle: WorkflowHandle, stage: CaseStage) -> None:
+    for _ in range(200):
+        timeline = await handle.query(RemoteLiabilityCaseWorkflow.timeline)
+        if timeline.stage is stage:
+            return
+        await __import__("asyncio").sleep(0.05)
+    raise AssertionError(f"workflow never reached {stage}")
+
+
+def _worker(environment: WorkflowEnvironment, activities: StandInActivities) -> tuple[Worker, str]:
+    task_queue = f"test-{uuid.uuid4()}"
+    worker = Worker(
+        environment.client,
+        task_queue=task_queue,
+        workflows=[RemoteLiabilityCaseWorkflow],
+        activities=activities.all(),
+    )
+    return worker, task_queue
+
+
+async def test_case_settles_after_ruling_and_claims(dev_server: WorkflowEnvironment) -> None:
+    activities = StandInActivities()
+    worker, task_queue = _worker(dev_server, activities)
+    async with worker:
+        handle = await _start(dev_server, task_queue)
+        await _wait_for_stage(handle, CaseStage.AWAITING_RULING)
+
+        await handle.execute_update(
+            RemoteLiabilityCaseWorkflow.submit_ruling,
+            SubmitRulingInput(ruling=Ruling.model_validate(sample_ruling())),
+        )
+        for code in ("PICC", "PAIC"):
+            await handle.signal(RemoteLiabilityCaseWorkflow.insurer_notified, InsurerNotified(insurer_code=code))
+            await handle.signal(
+                RemoteLiabilityCaseWorkflow.claim_settled,
+                ClaimSettledSignal(insurer_code=code, claim_number=f"{code}-1", amount_cents=100),
+            )
+        outcome = await handle.result()
+
+    assert outcome.outcome == "settled"
+    assert activities.published == ["case.queued", "case.ruled", "case.closed:settled"]
+    assert sorted(activities.sms) == sorted(
+        f"{template}:{party}"
+        for template in ("evidence_received", "liability_ruled", "claim_settled")
+        for party in "AB"
+    )
+
+
+async def test_ruling_naming_wrong_parties_is_rejected(dev_server: WorkflowEnvironment) -> None:
+    worker, task_queue = _worker(dev_server, StandInActivities())
+    ruling = sample_ruling()
+    ruling["liabilities"][1]["party_id"] = "C"
+    async with worker:
+        handle = await _start(dev_server, task_queue)
+        await _wait_for_stage(handle, CaseStage.AWAITING_RULING)
+
+        with pytest.raises(WorkflowUpdateFailedError) as error:
+            await handle.execute_update(
+                RemoteLiabilityCaseWorkflow.submit_ruling,
+                SubmitRulingInput(ruling=Ruling.model_validate(ruling)),
+            )
+        timeline = await handle.query(RemoteLiabilityCaseWorkflow.timeline)
+        await handle.terminate()
+
+    assert "the case has ['A', 'B']" in str(error.value.cause)
+    assert timeline.stage is CaseStage.AWAITING_RULING
+
+
+async def test_second_ruling_is_rejected(dev_server: WorkflowEnvironment) -> None:
+    worker, task_queue = _worker(dev_server, StandInActivities())
+    ruling = SubmitRulingInput(ruling=Ruling.model_validate(sample_ruling()))
+    async with worker:
+        handle = await _start(dev_server, task_queue)
+        await _wait_for_stage(handle, CaseStage.AWAITING_RULING)
+        await handle.execute_update(RemoteLiabilityCaseWorkflow.submit_ruling, ruling)
+
+        with pytest.raises(WorkflowUpdateFailedError) as error:
+            await handle.execute_update(RemoteLiabilityCaseWorkflow.submit_ruling, ruling)
+        await handle.terminate()
+
+    assert "is not waiting for a ruling" in str(error.value.cause)
+
+
+async def test_rejected_evidence_closes_case(dev_server: WorkflowEnvironment) -> None:
+    activities = StandInActivities(evidence_accepted=False)
+    worker, task_queue = _worker(dev_server, activities)
+    async with worker:
+        handle = await _start(dev_server, task_queue)
+        outcome = await handle.result()
+
+    assert outcome.outcome == "evidence_rejected"
+    assert sorted(activities.sms) == ["evidence_rejected:A", "evidence_rejected:B"]
+    assert activities.published == ["case.closed:evidence_rejected"]
+
+
+async def test_unsettled_claims_close_case_after_deadline(
+    time_skipping: WorkflowEnvironment,
+) -> None:
+    activities = StandInActivities()
+    worker, task_queue = _worker(time_skipping, activities)
+    async with worker:
+        handle = await _start(time_skipping, task_queue)
+        await _wait_for_stage(handle, CaseStage.AWAITING_RULING)
+        await handle.execute_update(
+            RemoteLiabilityCaseWorkflow.submit_ruling,
+            SubmitRulingInput(ruling=Ruling.model_validate(sample_ruling())),
+        )
+        for code in ("PICC", "PAIC"):
+            await handle.signal(RemoteLiabilityCaseWorkflow.insurer_notified, InsurerNotified(insurer_code=code))
+        await handle.signal(
+            RemoteLiabilityCaseWorkflow.claim_settled,
+            ClaimSettledSignal(insurer_code="PICC", claim_number="PICC-1", amount_cents=100),
+        )
+        outcome = await handle.result()
+
+    assert outcome.outcome == "settlement_overdue"
+    overdue = next(e for e in outcome.timeline if e.step == "settlement overdue")
+    assert overdue.detail == "PAIC"
+    assert overdue.at - outcome.timeline[0].at >= timedelta(days=30)

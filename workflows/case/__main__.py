@@ -1,0 +1,3 @@
+from workflows.case.worker import main
+
+main()

@@ -1,0 +1,86 @@
+"""Activities of the case workflow: everything that touches the outside world."""
+
+import asyncio
+import hashlib
+import tempfile
+from pathlib import Path
+
+from faststream.kafka import KafkaBroker
+from temporalio import activity
+
+from common.kafka import publish_event
+from common.settings import PlatformSettings
+from common.storage import EvidenceStore
+from common.video import VideoRejectedError, probe_video
+from contracts.events import CaseClosed, CaseQueued, CaseRuled
+from workflows.case.models import EvidenceCheckInput, EvidenceCheckResult, SmsBatch
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class CaseActivities:
+    """Activities bound to the worker's Kafka producer and evidence store.
+
+    Every published event carries an id the workflow chose, so a retried activity
+    republishes the same event and consumers drop the copy.
+    """
+
+    def __init__(
+        self, settings: PlatformSettings, broker: KafkaBroker, evidence: EvidenceStore
+    ) -> None:
+        self._settings = settings
+        self._broker = broker
+        self._evidence = evidence
+
+    @activity.defn
+    async def check_evidence(self, request: EvidenceCheckInput) -> EvidenceCheckResult:
+        """Read the stored video back, compare its hash and check its container."""
+        with tempfile.TemporaryDirectory(prefix="dingze-check-") as folder:
+            path = Path(folder) / "video"
+            await self._evidence.get_file(request.video.object_key, path)
+            actual = await asyncio.to_thread(_sha256_of, path)
+            if actual != request.video.sha256:
+                return EvidenceCheckResult(
+                    accepted=False,
+                    reason=f"stored video hash {actual} differs from {request.video.sha256}",
+                    reason_zh="证据文件校验失败，请重新上传视频。",
+                )
+            try:
+                await asyncio.to_thread(probe_video, path)
+            except VideoRejectedError as error:
+                return EvidenceCheckResult(
+                    accepted=False, reason=error.message, reason_zh=error.message_zh
+                )
+        return EvidenceCheckResult(accepted=True)
+
+    @activity.defn
+    async def queue_for_officer(self, event: CaseQueued) -> None:
+        await publish_event(self._broker, self._settings, event)
+
+    @activity.defn
+    async def publish_ruling(self, event: CaseRuled) -> None:
+        await publish_event(self._broker, self._settings, event)
+
+    @activity.defn
+    async def request_sms(self, batch: SmsBatch) -> None:
+        for message in batch.messages:
+            await publish_event(self._broker, self._settings, message)
+
+    @activity.defn
+    async def publish_case_closed(self, event: CaseClosed) -> None:
+        await publish_event(self._broker, self._settings, event)
+
+    def all(self) -> list[object]:
+        return [
+            self.check_evidence,
+            self.queue_for_officer,
+            self.publish_ruling,
+            self.request_sms,
+            self.publish_case_closed,
+        ]

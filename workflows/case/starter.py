@@ -1,0 +1,51 @@
+"""Start one case workflow per ``case.submitted`` event.
+
+The workflow starts from the Kafka event rather than inside intake's request, so a
+submission needs only Kafka to be up; the event stays in the log until a worker
+starts the case. The workflow id is the case id, so a redelivered event finds the
+case already started and changes nothing.
+"""
+
+import structlog
+from faststream.kafka import KafkaBroker
+from faststream.middlewares import AckPolicy
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from common.kafka import group_name, topic_name
+from common.settings import PlatformSettings
+from contracts.events import CaseSubmitted
+from contracts.workflow import WORKFLOW_NAME, CaseWorkflowInput, case_workflow_id
+
+log = structlog.get_logger(__name__)
+
+
+def subscribe_case_starter(
+    broker: KafkaBroker, client: Client, settings: PlatformSettings
+) -> None:
+    @broker.subscriber(
+        topic_name(settings, CaseSubmitted.topic),
+        group_id=group_name(settings, "case-starter"),
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+    )
+    async def start_case(event: CaseSubmitted) -> None:
+        workflow_id = case_workflow_id(event.case_id)
+        structlog.contextvars.bind_contextvars(
+            case_id=str(event.case_id), trace_id=event.trace_id
+        )
+        try:
+            await client.start_workflow(
+                WORKFLOW_NAME,
+                CaseWorkflowInput(case=event.case, video=event.video, trace_id=event.trace_id),
+                id=workflow_id,
+                task_queue=settings.temporal_task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            )
+            log.info("case workflow started", workflow_id=workflow_id)
+        except WorkflowAlreadyStartedError:
+            log.info("case workflow already exists", workflow_id=workflow_id)
+        finally:
+            structlog.contextvars.unbind_contextvars("case_id", "trace_id")

@@ -1,0 +1,50 @@
+"""The case worker: runs case workflows and their activities, and starts new cases."""
+
+import asyncio
+
+import structlog
+from temporalio.worker import Worker
+
+from common.kafka import ensure_topics, make_broker
+from common.logging import configure_logging
+from common.settings import PlatformSettings
+from common.storage import EvidenceStore
+from common.temporal import connect_temporal
+from contracts.events import ALL_EVENTS, InsurerNotification
+from workflows.case.activities import CaseActivities
+from workflows.case.starter import subscribe_case_starter
+from workflows.case.workflow import RemoteLiabilityCaseWorkflow
+
+log = structlog.get_logger(__name__)
+
+
+async def run_worker(settings: PlatformSettings) -> None:
+    await ensure_topics(
+        settings, [event.topic for event in ALL_EVENTS if event is not InsurerNotification]
+    )
+    client = await connect_temporal(settings)
+    broker = make_broker(settings, "case-worker")
+    subscribe_case_starter(broker, client, settings)
+    activities = CaseActivities(settings, broker, EvidenceStore(settings))
+    worker = Worker(
+        client,
+        task_queue=settings.temporal_task_queue,
+        workflows=[RemoteLiabilityCaseWorkflow],
+        activities=activities.all(),
+    )
+    await broker.start()
+    log.info("case worker started", task_queue=settings.temporal_task_queue)
+    try:
+        await worker.run()
+    finally:
+        await broker.stop()
+
+
+def main() -> None:
+    settings = PlatformSettings()
+    configure_logging("case-worker", settings.log_level)
+    asyncio.run(run_worker(settings))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,246 @@
+"""The remote-liability case workflow."""
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from contracts.case import Party
+    from contracts.events import (
+        CaseClosed,
+        CaseQueued,
+        CaseRuled,
+        PartySummary,
+        SmsRequested,
+    )
+    from contracts.ruling import Ruling
+    from contracts.workflow import (
+        CLAIM_OPENED_SIGNAL,
+        CLAIM_SETTLED_SIGNAL,
+        INSURER_NOTIFIED_SIGNAL,
+        SUBMIT_RULING_UPDATE,
+        TIMELINE_QUERY,
+        WORKFLOW_NAME,
+        CaseOutcome,
+        CaseStage,
+        CaseTimeline,
+        CaseWorkflowInput,
+        ClaimOpenedSignal,
+        ClaimSettledSignal,
+        InsurerNotified,
+        RulingAccepted,
+        SubmitRulingInput,
+        TimelineEntry,
+    )
+    from workflows.case.activities import CaseActivities
+    from workflows.case.models import EvidenceCheckInput, SmsBatch
+
+SETTLEMENT_DEADLINE = timedelta(days=30)
+PUBLISH_TIMEOUT = timedelta(seconds=30)
+# Publishing retries until Kafka is back: a case waits rather than fails.
+PUBLISH_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
+
+
+@workflow.defn(name=WORKFLOW_NAME)
+class RemoteLiabilityCaseWorkflow:
+    """One accident case, from its checked video to its settled claims."""
+
+    @workflow.init
+    def __init__(self, request: CaseWorkflowInput) -> None:
+        self._request = request
+        self._stage = CaseStage.CHECKING_EVIDENCE
+        self._timeline: list[TimelineEntry] = []
+        self._ruling: Ruling | None = None
+        self._notified: set[str] = set()
+        self._claims_opened: dict[str, str] = {}
+        self._claims_settled: dict[str, int] = {}
+
+    @workflow.run
+    async def run(self, request: CaseWorkflowInput) -> CaseOutcome:
+        case = request.case
+        self._record("case submitted", f"{len(case.parties)} parties")
+
+        # Evidence: read the stored video back before anyone relies on it.
+        check = await workflow.execute_activity_method(
+            CaseActivities.check_evidence,
+            EvidenceCheckInput(case_id=case.case_id, video=request.video),
+            start_to_close_timeout=timedelta(minutes=10),
+            retry_policy=RetryPolicy(maximum_attempts=5),
+        )
+        if not check.accepted:
+            self._record("evidence rejected", check.reason)
+            await self._send_sms("evidence_rejected", {"reason": check.reason_zh})
+            return await self._close("evidence_rejected")
+        self._record("evidence checked", f"sha256 {request.video.sha256[:12]}")
+        await self._send_sms("evidence_received", {})
+
+        # Officer queue: wait for a ruling that the update validator let through.
+        await workflow.execute_activity_method(
+            CaseActivities.queue_for_officer,
+            CaseQueued(
+                **self._event_fields(),
+                accident_at=case.accident_at,
+                location=case.location,
+                description=case.description,
+                parties=[_summary(party) for party in case.parties],
+                video=request.video,
+            ),
+            start_to_close_timeout=PUBLISH_TIMEOUT,
+            retry_policy=PUBLISH_RETRY,
+        )
+        self._stage = CaseStage.AWAITING_RULING
+        self._record("queued for officer")
+        await workflow.wait_condition(lambda: self._ruling is not None)
+        ruling = self._ruling
+        assert ruling is not None
+
+        # Ruling out: insurers through the insurance service, parties by SMS.
+        self._stage = CaseStage.NOTIFYING_INSURERS
+        await workflow.execute_activity_method(
+            CaseActivities.publish_ruling,
+            CaseRuled(
+                **self._event_fields(),
+                accident_at=case.accident_at,
+                location=case.location,
+                parties=[_summary(party) for party in case.parties],
+                ruling=ruling,
+            ),
+            start_to_close_timeout=PUBLISH_TIMEOUT,
+            retry_policy=PUBLISH_RETRY,
+        )
+        self._record("ruling published")
+        await self._send_sms(
+            "liability_ruled",
+            {},
+            per_party=lambda party: {"share": str(ruling.share_of(party.party_id))},
+        )
+        insurers = set(case.insurer_codes())
+        await workflow.wait_condition(lambda: insurers <= self._notified)
+
+        # Claims: one per insurer involved, each opened then settled by the insurer.
+        self._stage = CaseStage.AWAITING_SETTLEMENT
+        try:
+            await workflow.wait_condition(
+                lambda: insurers <= set(self._claims_settled), timeout=SETTLEMENT_DEADLINE
+            )
+        except TimeoutError:
+            missing = ", ".join(sorted(insurers - set(self._claims_settled)))
+            self._record("settlement overdue", missing)
+            return await self._close("settlement_overdue")
+        await self._send_sms("claim_settled", {})
+        return await self._close("settled")
+
+    @workflow.update(name=SUBMIT_RULING_UPDATE)
+    def submit_ruling(self, request: SubmitRulingInput) -> RulingAccepted:
+        self._ruling = request.ruling
+        self._record("ruling accepted", f"officer {request.ruling.officer_id}")
+        return RulingAccepted(ruled_at=workflow.now())
+
+    @submit_ruling.validator
+    def _validate_ruling(self, request: SubmitRulingInput) -> None:
+        if self._stage is not CaseStage.AWAITING_RULING or self._ruling is not None:
+            raise ApplicationError(
+                f"case {self._request.case.case_id} is not waiting for a ruling "
+                f"(it is {self._stage.value})",
+                type="CaseNotInQueue",
+            )
+        expected = self._request.case.party_ids()
+        ruled = {item.party_id for item in request.ruling.liabilities}
+        if ruled != expected:
+            raise ApplicationError(
+                f"the ruling names parties {sorted(ruled)} but the case has "
+                f"{sorted(expected)}; give one liability for each party",
+                type="PartiesMismatch",
+            )
+
+    @workflow.signal(name=INSURER_NOTIFIED_SIGNAL)
+    def insurer_notified(self, signal: InsurerNotified) -> None:
+        if signal.insurer_code not in self._notified:
+            self._notified.add(signal.insurer_code)
+            self._record("insurer notified", signal.insurer_code)
+
+    @workflow.signal(name=CLAIM_OPENED_SIGNAL)
+    def claim_opened(self, signal: ClaimOpenedSignal) -> None:
+        if signal.insurer_code not in self._claims_opened:
+            self._claims_opened[signal.insurer_code] = signal.claim_number
+            self._record("claim opened", f"{signal.insurer_code} {signal.claim_number}")
+
+    @workflow.signal(name=CLAIM_SETTLED_SIGNAL)
+    def claim_settled(self, signal: ClaimSettledSignal) -> None:
+        if signal.insurer_code not in self._claims_settled:
+            self._claims_settled[signal.insurer_code] = signal.amount_cents
+            self._record(
+                "claim settled", f"{signal.insurer_code} {signal.amount_cents / 100:.2f} CNY"
+            )
+
+    @workflow.query(name=TIMELINE_QUERY)
+    def timeline(self) -> CaseTimeline:
+        return CaseTimeline(stage=self._stage, entries=self._timeline)
+
+    def _record(self, step: str, detail: str = "") -> None:
+        self._timeline.append(TimelineEntry(at=workflow.now(), step=step, detail=detail))
+
+    def _event_fields(self) -> dict[str, object]:
+        # Ids and times from the workflow are the same on replay and on retry.
+        return {
+            "event_id": workflow.uuid4(),
+            "case_id": self._request.case.case_id,
+            "occurred_at": workflow.now(),
+            "trace_id": self._request.trace_id,
+        }
+
+    async def _send_sms(
+        self,
+        template: str,
+        variables: dict[str, str],
+        per_party: Callable[[Party], dict[str, str]] | None = None,
+    ) -> None:
+        case = self._request.case
+        messages = [
+            SmsRequested(
+                **self._event_fields(),
+                message_id=f"{case.case_id}:{template}:{party.party_id}",
+                party_id=party.party_id,
+                phone=party.phone,
+                template=template,
+                variables={
+                    "case_number": str(case.case_id)[:8],
+                    "plate": party.plate,
+                    **variables,
+                    **(per_party(party) if per_party else {}),
+                },
+            )
+            for party in case.parties
+        ]
+        await workflow.execute_activity_method(
+            CaseActivities.request_sms,
+            SmsBatch(messages=messages),
+            start_to_close_timeout=PUBLISH_TIMEOUT,
+            retry_policy=PUBLISH_RETRY,
+        )
+        self._record("sms requested", template)
+
+    async def _close(self, outcome: str) -> CaseOutcome:
+        await workflow.execute_activity_method(
+            CaseActivities.publish_case_closed,
+            CaseClosed(**self._event_fields(), outcome=outcome),
+            start_to_close_timeout=PUBLISH_TIMEOUT,
+            retry_policy=PUBLISH_RETRY,
+        )
+        self._stage = CaseStage.CLOSED
+        self._record("case closed", outcome)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return CaseOutcome(outcome=outcome, timeline=self._timeline)
+
+
+def _summary(party: Party) -> PartySummary:
+    return PartySummary(
+        party_id=party.party_id,
+        name=party.name,
+        plate=party.plate,
+        insurer_code=party.insurer_code,
+        policy_number=party.policy_number,
+    )

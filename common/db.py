@@ -12,7 +12,9 @@ async def _decode_json_columns(connection: asyncpg.Connection) -> None:
         )
 
 
-async def create_pool(database_url: str, schema: str, max_size: int = 10) -> asyncpg.Pool:
+async def create_pool(
+    database_url: str, schema: str, max_size: int = 10
+) -> asyncpg.Pool:
     """Open a pool whose connections see only ``schema`` and map JSON to Python."""
     pool = await asyncpg.create_pool(
         database_url,

@@ -1,8 +1,12 @@
 """Kafka plumbing: topic names, the broker, publishing events keyed by case."""
 
+import asyncio
+import contextlib
+import time
+
 import structlog
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
 
 from common.settings import PlatformSettings
@@ -53,10 +57,24 @@ async def publish_event(
     )
 
 
-async def ensure_topics(settings: PlatformSettings, topics: list[str]) -> None:
-    """Create the topics a process uses, so consumers never wait for auto-creation."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    await admin.start()
+async def ensure_topics(
+    settings: PlatformSettings, topics: list[str], wait_seconds: float = 60.0
+) -> None:
+    """Create the topics a process uses, so consumers never wait for auto-creation.
+
+    Waits up to ``wait_seconds`` for the broker, so a process may start before Kafka.
+    """
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+        try:
+            await admin.start()
+            break
+        except KafkaConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            log.warning("kafka not reachable yet", bootstrap=settings.kafka_bootstrap)
+            await asyncio.sleep(1)
     try:
         existing = set(await admin.list_topics())
         missing = [
@@ -69,10 +87,9 @@ async def ensure_topics(settings: PlatformSettings, topics: list[str]) -> None:
             if topic_name(settings, topic) not in existing
         ]
         if missing:
-            try:
+            # Another process may create the same topic at the same moment.
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass
             log.info("topics created", topics=[topic.name for topic in missing])
     finally:
         await admin.close()

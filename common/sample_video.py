@@ -1,4 +1,4 @@
-"""Make a synthetic walk-around video: two coloured 'vehicles' seen from a moving camera."""
+"""Make a synthetic walk-around video: two coloured boxes seen from a moving camera."""
 
 from pathlib import Path
 

@@ -12,7 +12,7 @@ class PlatformSettings(BaseSettings):
     kafka_bootstrap: str = "127.0.0.1:19092"
     kafka_topic_prefix: str = Field(
         default="",
-        description="Prepended to every topic and consumer group, to run isolated copies",
+        description="Prefix of every topic and consumer group, to run isolated copies",
     )
     kafka_partitions: int = 6
     database_url: str = "postgresql://dingze@127.0.0.1:15432/dingze"

@@ -25,7 +25,9 @@ class EvidenceStore:
         )
         self.bucket = settings.s3_bucket
 
-    async def put_file(self, key: str, path: Path, content_type: str, sha256: str) -> None:
+    async def put_file(
+        self, key: str, path: Path, content_type: str, sha256: str
+    ) -> None:
         await asyncio.to_thread(
             self._client.fput_object,
             self.bucket,

@@ -48,7 +48,9 @@ def probe_video(path: Path, limits: VideoLimits | None = None) -> ProbedVideo:
     size = path.stat().st_size
     if size == 0:
         raise VideoRejectedError(
-            "video_empty", "the uploaded file is empty", "上传的文件是空的，请重新录制或选择视频。"
+            "video_empty",
+            "the uploaded file is empty",
+            "上传的文件是空的，请重新录制或选择视频。",
         )
     try:
         container = av.open(str(path), mode="r")
@@ -96,7 +98,8 @@ def _unreadable(path: Path, error: Exception) -> VideoRejectedError:
     if head[4:8] == b"ftyp":
         return VideoRejectedError(
             "video_truncated",
-            "the file starts as an MP4 video but is incomplete; send the whole file again",
+            "the file starts as an MP4 video but is incomplete; "
+            "send the whole file again",
             "视频不完整（上传中断），请重新上传完整视频。",
         )
     return VideoRejectedError(
@@ -106,7 +109,9 @@ def _unreadable(path: Path, error: Exception) -> VideoRejectedError:
     )
 
 
-def _declared_seconds(container: av.container.InputContainer, stream: av.VideoStream) -> float:
+def _declared_seconds(
+    container: av.container.InputContainer, stream: av.VideoStream
+) -> float:
     if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
     if container.duration is not None:
@@ -114,7 +119,9 @@ def _declared_seconds(container: av.container.InputContainer, stream: av.VideoSt
     return 0.0
 
 
-def _demuxed_seconds(container: av.container.InputContainer, stream: av.VideoStream) -> float:
+def _demuxed_seconds(
+    container: av.container.InputContainer, stream: av.VideoStream
+) -> float:
     """Return where the last readable packet ends, reading packets without decoding."""
     time_base = stream.time_base or Fraction(1, 1000)
     start: int | None = None

@@ -18,7 +18,7 @@ PlateNumber = Annotated[
     str,
     Field(
         pattern=r"^[\u4e00-\u9fa5][A-Z][A-Z0-9]{5,6}$",
-        description="Plate number: province character, city letter, 5 or 6 letters or digits",
+        description="Province character, city letter, then 5 or 6 letters or digits",
         examples=["京A12345"],
     ),
 ]
@@ -30,7 +30,9 @@ InsurerCode = Annotated[
         examples=["PICC"],
     ),
 ]
-PartyId = Annotated[str, Field(pattern=r"^[A-Z]$", description="Party letter: A, B, C…")]
+PartyId = Annotated[
+    str, Field(pattern=r"^[A-Z]$", description="Party letter: A, B, C…")
+]
 
 MAX_PARTIES = 10
 

@@ -109,7 +109,9 @@ class SmsRequested(Event):
 
     topic: ClassVar[str] = "sms.requested"
 
-    message_id: str = Field(description="Stable id: a resend with it reaches no phone twice")
+    message_id: str = Field(
+        description="Stable id: a resend with it reaches no phone twice"
+    )
     party_id: str
     phone: str
     template: str = Field(description="Name of a template the notify service holds")

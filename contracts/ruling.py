@@ -46,7 +46,9 @@ class PartyLiability(BaseModel):
 class Ruling(BaseModel):
     """An officer's ruling on a case."""
 
-    officer_id: str = Field(min_length=1, max_length=32, description="Officer badge number")
+    officer_id: str = Field(
+        min_length=1, max_length=32, description="Officer badge number"
+    )
     facts: str = Field(min_length=1, max_length=4000)
     rule_applied: str = Field(min_length=1, max_length=500)
     liabilities: list[PartyLiability] = Field(min_length=2)
@@ -69,4 +71,6 @@ class Ruling(BaseModel):
         return self
 
     def share_of(self, party_id: str) -> int:
-        return next(item.share for item in self.liabilities if item.party_id == party_id)
+        return next(
+            item.share for item in self.liabilities if item.party_id == party_id
+        )

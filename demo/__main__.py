@@ -41,14 +41,20 @@ async def run_demo() -> CaseOutcome:
         step("officer: waiting for the case in the liability queue")
         case_file = await client.wait_until_queued(case_id)
         head = await http.get(case_file["video_url"], headers={"range": "bytes=0-15"})
-        print(f"    video link answers {head.status_code}, expires {case_file['video_url_expires_at']}")
+        print(
+            f"    video link answers {head.status_code}, "
+            f"expires {case_file['video_url_expires_at']}"
+        )
         step("officer: ruling B fully liable for the rear-end collision")
         (await client.rule(case_id, sample_ruling())).raise_for_status()
 
         step("insurers: claims opening and settling (simulated insurer systems)")
         temporal = await connect_temporal(settings)
-        handle = temporal.get_workflow_handle(case_workflow_id(case_id), result_type=CaseOutcome)
+        handle = temporal.get_workflow_handle(
+            case_workflow_id(case_id), result_type=CaseOutcome
+        )
         outcome = await asyncio.wait_for(handle.result(), timeout=120)
+        assert isinstance(outcome, CaseOutcome)
         messages = await client.messages(case_id)
 
     print_timeline(outcome, messages)
@@ -62,7 +68,10 @@ def print_timeline(outcome: CaseOutcome, messages: list[dict[str, str]]) -> None
     for entry in outcome.timeline:
         offset = (entry.at - start).total_seconds()
         detail = f" — {entry.detail}" if entry.detail else ""
-        print(f"{entry.at.isoformat(timespec='milliseconds'):<26} {offset:7.2f}  {entry.step}{detail}")
+        print(
+            f"{entry.at.isoformat(timespec='milliseconds'):<26} {offset:7.2f}  "
+            f"{entry.step}{detail}"
+        )
     print(f"\nText messages sent ({len(messages)})")
     for message in messages:
         print(f"  {message['phone']}  {message['body']}")

@@ -80,19 +80,25 @@ class PlatformClient:
     async def submit(self, case_id: UUID) -> httpx.Response:
         return await self.http.post(f"{self.urls.intake}/cases/{case_id}/submit")
 
-    async def wait_until_queued(self, case_id: UUID, timeout: float = 60.0) -> dict[str, Any]:
+    async def wait_until_queued(
+        self, case_id: UUID, wait_seconds: float = 60.0
+    ) -> dict[str, Any]:
         """Poll the officer queue until the case shows up, then open it."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + wait_seconds
         while time.monotonic() < deadline:
             response = await self.http.get(f"{self.urls.liability}/cases/{case_id}")
             if response.status_code == 200:
                 result: dict[str, Any] = response.json()
                 return result
             await asyncio.sleep(0.2)
-        raise TimeoutError(f"case {case_id} did not reach the officer queue in {timeout} s")
+        raise TimeoutError(
+            f"case {case_id} did not reach the officer queue in {wait_seconds} s"
+        )
 
     async def rule(self, case_id: UUID, ruling: dict[str, Any]) -> httpx.Response:
-        return await self.http.post(f"{self.urls.liability}/cases/{case_id}/ruling", json=ruling)
+        return await self.http.post(
+            f"{self.urls.liability}/cases/{case_id}/ruling", json=ruling
+        )
 
     async def messages(self, case_id: UUID) -> list[dict[str, Any]]:
         response = await self.http.get(f"{self.urls.notify}/cases/{case_id}/messages")

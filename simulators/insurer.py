@@ -12,7 +12,13 @@ import structlog
 from faststream.kafka import KafkaBroker
 from faststream.middlewares import AckPolicy
 
-from common.kafka import ensure_topics, group_name, make_broker, publish_event, topic_name
+from common.kafka import (
+    ensure_topics,
+    group_name,
+    make_broker,
+    publish_event,
+    topic_name,
+)
 from common.logging import configure_logging
 from common.settings import PlatformSettings
 from contracts.events import ClaimOpened, ClaimSettled, InsurerNotification
@@ -26,7 +32,9 @@ class SimulatorSettings(PlatformSettings):
 
 
 def subscribe_simulator(broker: KafkaBroker, settings: SimulatorSettings) -> list[str]:
-    codes = [code.strip() for code in settings.simulated_insurers.split(",") if code.strip()]
+    codes = [
+        code.strip() for code in settings.simulated_insurers.split(",") if code.strip()
+    ]
     topics = [InsurerNotification.topic_for(code) for code in codes]
 
     @broker.subscriber(
@@ -61,7 +69,9 @@ def subscribe_simulator(broker: KafkaBroker, settings: SimulatorSettings) -> lis
                 amount_cents=sum(100_000 for _ in event.insured_parties),
             ),
         )
-        log.info("claim settled by simulator", case_id=str(event.case_id), claim=claim_number)
+        log.info(
+            "claim settled by simulator", case_id=str(event.case_id), claim=claim_number
+        )
 
     return topics
 

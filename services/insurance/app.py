@@ -22,10 +22,14 @@ def create_app(settings: InsuranceSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await ensure_topics(settings, [CaseRuled.topic, ClaimOpened.topic, ClaimSettled.topic])
+        await ensure_topics(
+            settings, [CaseRuled.topic, ClaimOpened.topic, ClaimSettled.topic]
+        )
         pool = await create_pool(settings.database_url, "insurance")
         broker = make_broker(settings, "insurance")
-        subscribe_insurance(broker, settings, InsuranceStore(pool), await connect_temporal(settings))
+        subscribe_insurance(
+            broker, settings, InsuranceStore(pool), await connect_temporal(settings)
+        )
         await broker.start()
         try:
             yield

@@ -29,7 +29,10 @@ log = structlog.get_logger(__name__)
 
 
 def subscribe_insurance(
-    broker: KafkaBroker, settings: PlatformSettings, store: InsuranceStore, temporal: Client
+    broker: KafkaBroker,
+    settings: PlatformSettings,
+    store: InsuranceStore,
+    temporal: Client,
 ) -> None:
     group = group_name(settings, "insurance")
 
@@ -51,16 +54,27 @@ def subscribe_insurance(
                 insurer_code=insurer_code,
                 accident_at=event.accident_at,
                 location=event.location,
-                insured_parties=[p for p in event.parties if p.insurer_code == insurer_code],
+                insured_parties=[
+                    p for p in event.parties if p.insurer_code == insurer_code
+                ],
                 ruling=event.ruling,
             )
             await publish_event(
-                broker, settings, notification, InsurerNotification.topic_for(insurer_code)
+                broker,
+                settings,
+                notification,
+                InsurerNotification.topic_for(insurer_code),
             )
-            await store.record_notification(event.case_id, insurer_code, notification.event_id)
-            await handle.signal(INSURER_NOTIFIED_SIGNAL, InsurerNotified(insurer_code=insurer_code))
+            await store.record_notification(
+                event.case_id, insurer_code, notification.event_id
+            )
+            await handle.signal(
+                INSURER_NOTIFIED_SIGNAL, InsurerNotified(insurer_code=insurer_code)
+            )
         await store.mark_processed(event.event_id, CaseRuled.topic)
-        log.info("insurers notified", case_id=str(event.case_id), trace_id=event.trace_id)
+        log.info(
+            "insurers notified", case_id=str(event.case_id), trace_id=event.trace_id
+        )
 
     @broker.subscriber(
         topic_name(settings, ClaimOpened.topic),
@@ -69,11 +83,15 @@ def subscribe_insurance(
         ack_policy=AckPolicy.NACK_ON_ERROR,
     )
     async def on_claim_opened(event: ClaimOpened) -> None:
-        await store.record_claim_opened(event.case_id, event.insurer_code, event.claim_number)
+        await store.record_claim_opened(
+            event.case_id, event.insurer_code, event.claim_number
+        )
         handle = temporal.get_workflow_handle(case_workflow_id(event.case_id))
         await handle.signal(
             CLAIM_OPENED_SIGNAL,
-            ClaimOpenedSignal(insurer_code=event.insurer_code, claim_number=event.claim_number),
+            ClaimOpenedSignal(
+                insurer_code=event.insurer_code, claim_number=event.claim_number
+            ),
         )
         log.info("claim opened", case_id=str(event.case_id), insurer=event.insurer_code)
 
@@ -96,4 +114,6 @@ def subscribe_insurance(
                 amount_cents=event.amount_cents,
             ),
         )
-        log.info("claim settled", case_id=str(event.case_id), insurer=event.insurer_code)
+        log.info(
+            "claim settled", case_id=str(event.case_id), insurer=event.insurer_code
+        )

@@ -23,16 +23,21 @@ class InsuranceStore:
             topic,
         )
 
-    async def record_notification(self, case_id: UUID, insurer_code: str, event_id: UUID) -> None:
+    async def record_notification(
+        self, case_id: UUID, insurer_code: str, event_id: UUID
+    ) -> None:
         await self._pool.execute(
-            "INSERT INTO notifications (case_id, insurer_code, event_id) VALUES ($1, $2, $3)"
+            "INSERT INTO notifications (case_id, insurer_code, event_id)"
+            " VALUES ($1, $2, $3)"
             " ON CONFLICT DO NOTHING",
             case_id,
             insurer_code,
             event_id,
         )
 
-    async def record_claim_opened(self, case_id: UUID, insurer_code: str, claim_number: str) -> None:
+    async def record_claim_opened(
+        self, case_id: UUID, insurer_code: str, claim_number: str
+    ) -> None:
         await self._pool.execute(
             "INSERT INTO claims (case_id, insurer_code, claim_number, status)"
             " VALUES ($1, $2, $3, 'opened') ON CONFLICT DO NOTHING",
@@ -46,8 +51,8 @@ class InsuranceStore:
     ) -> None:
         await self._pool.execute(
             """
-            INSERT INTO claims (case_id, insurer_code, claim_number, status, amount_cents,
-                                settled_at)
+            INSERT INTO claims
+                (case_id, insurer_code, claim_number, status, amount_cents, settled_at)
             VALUES ($1, $2, $3, 'settled', $4, now())
             ON CONFLICT (case_id, insurer_code) DO UPDATE SET
                 status = 'settled',

@@ -14,7 +14,13 @@ from pydantic import BaseModel
 
 from common.kafka import publish_event
 from common.video import VideoLimits, VideoRejectedError, probe_video
-from contracts.case import CaseDetails, EvidenceFacts, NewCase, StoredEvidence, assign_party_ids
+from contracts.case import (
+    CaseDetails,
+    EvidenceFacts,
+    NewCase,
+    StoredEvidence,
+    assign_party_ids,
+)
 from contracts.events import CaseSubmitted
 from services.intake.runtime import IntakeRuntime
 
@@ -49,7 +55,9 @@ class VideoAccepted(BaseModel):
     facts: EvidenceFacts
 
 
-def _problem(status_code: int, code: str, message: str, message_zh: str = "") -> HTTPException:
+def _problem(
+    status_code: int, code: str, message: str, message_zh: str = ""
+) -> HTTPException:
     detail: dict[str, Any] = {"code": code, "message": message}
     if message_zh:
         detail["message_zh"] = message_zh
@@ -82,23 +90,31 @@ async def get_case(case_id: UUID, runtime: Runtime) -> CaseView:
     if stored is None:
         raise _problem(404, "case_not_found", f"case {case_id} does not exist")
     return CaseView(
-        case_id=case_id, status=stored.status, video=await runtime.cases.get_video(case_id)
+        case_id=case_id,
+        status=stored.status,
+        video=await runtime.cases.get_video(case_id),
     )
 
 
 @router.put("/{case_id}/video")
-async def upload_video(case_id: UUID, request: Request, runtime: Runtime) -> VideoAccepted:
+async def upload_video(
+    case_id: UUID, request: Request, runtime: Runtime
+) -> VideoAccepted:
     """Take the raw video bytes as the request body, check them and store them."""
     stored = await runtime.cases.get(case_id)
     if stored is None:
         raise _problem(404, "case_not_found", f"case {case_id} does not exist")
     if stored.status != "draft":
-        raise _problem(409, "case_already_submitted", "the case is submitted; its video is final")
+        raise _problem(
+            409, "case_already_submitted", "the case is submitted; its video is final"
+        )
     declared = int(request.headers.get("content-length") or 0)
     limit = runtime.settings.intake_max_video_bytes
     if declared > limit:
         raise _too_large(limit)
-    structlog.contextvars.bind_contextvars(case_id=str(case_id), trace_id=stored.trace_id)
+    structlog.contextvars.bind_contextvars(
+        case_id=str(case_id), trace_id=stored.trace_id
+    )
 
     with tempfile.TemporaryDirectory(prefix="dingze-upload-") as folder:
         path = Path(folder) / "video"
@@ -132,7 +148,10 @@ async def submit_case(case_id: UUID, runtime: Runtime) -> CaseView:
     video = await runtime.cases.get_video(case_id)
     if video is None:
         raise _problem(
-            409, "video_missing", "upload the scene video before submitting", "请先上传现场视频。"
+            409,
+            "video_missing",
+            "upload the scene video before submitting",
+            "请先上传现场视频。",
         )
     # A fixed event id per case: a repeated submit republishes the same event,
     # which the workflow starter and every consumer treat as a duplicate.

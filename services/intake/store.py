@@ -43,7 +43,8 @@ class CaseStore:
     async def save_video(self, case_id: UUID, video: StoredEvidence) -> None:
         await self._pool.execute(
             """
-            INSERT INTO videos (case_id, object_key, sha256, size_bytes, content_type, facts)
+            INSERT INTO videos
+                (case_id, object_key, sha256, size_bytes, content_type, facts)
             VALUES ($1, $2, $3, $4, $5, $6)
             ON CONFLICT (case_id) DO UPDATE SET
                 object_key = excluded.object_key,

@@ -92,7 +92,9 @@ async def open_case(case_id: UUID, runtime: Runtime) -> CaseFile:
 
 
 @router.post("/{case_id}/ruling")
-async def submit_ruling(case_id: UUID, ruling: Ruling, runtime: Runtime) -> RulingResult:
+async def submit_ruling(
+    case_id: UUID, ruling: Ruling, runtime: Runtime
+) -> RulingResult:
     """Hand the ruling to the case workflow, which accepts it or says why not."""
     found = await runtime.queue.get(case_id)
     if found is None:
@@ -115,7 +117,9 @@ async def submit_ruling(case_id: UUID, ruling: Ruling, runtime: Runtime) -> Ruli
         raise HTTPException(409, message) from error
     except RPCError as error:
         log.warning("ruling not delivered", case_id=str(case_id), error=str(error))
-        raise HTTPException(503, "the case workflow is unreachable; try again") from error
+        raise HTTPException(
+            503, "the case workflow is unreachable; try again"
+        ) from error
 
     await runtime.queue.mark_ruled(case_id, ruling, accepted.ruled_at)
     log.info(

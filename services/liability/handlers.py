@@ -12,7 +12,9 @@ from services.liability.store import QueueStore
 log = structlog.get_logger(__name__)
 
 
-def subscribe_queue(broker: KafkaBroker, settings: PlatformSettings, store: QueueStore) -> None:
+def subscribe_queue(
+    broker: KafkaBroker, settings: PlatformSettings, store: QueueStore
+) -> None:
     @broker.subscriber(
         topic_name(settings, CaseQueued.topic),
         group_id=group_name(settings, "liability"),

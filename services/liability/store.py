@@ -29,7 +29,10 @@ class QueueStore:
             " ORDER BY queued_at LIMIT $1",
             limit,
         )
-        return [(CaseQueued.model_validate(row["queued_event"]), row["queued_at"]) for row in rows]
+        return [
+            (CaseQueued.model_validate(row["queued_event"]), row["queued_at"])
+            for row in rows
+        ]
 
     async def get(self, case_id: UUID) -> tuple[CaseQueued, str] | None:
         row = await self._pool.fetchrow(
@@ -39,9 +42,12 @@ class QueueStore:
             return None
         return CaseQueued.model_validate(row["queued_event"]), row["status"]
 
-    async def mark_ruled(self, case_id: UUID, ruling: Ruling, ruled_at: datetime) -> None:
+    async def mark_ruled(
+        self, case_id: UUID, ruling: Ruling, ruled_at: datetime
+    ) -> None:
         await self._pool.execute(
-            "UPDATE cases SET status = 'ruled', ruling = $2, ruled_at = $3 WHERE case_id = $1",
+            "UPDATE cases SET status = 'ruled', ruling = $2, ruled_at = $3"
+            " WHERE case_id = $1",
             case_id,
             ruling.model_dump(mode="json"),
             ruled_at,

@@ -15,7 +15,10 @@ log = structlog.get_logger(__name__)
 
 
 def subscribe_sms(
-    broker: KafkaBroker, settings: PlatformSettings, store: MessageStore, provider: SmsProvider
+    broker: KafkaBroker,
+    settings: PlatformSettings,
+    store: MessageStore,
+    provider: SmsProvider,
 ) -> None:
     @broker.subscriber(
         topic_name(settings, SmsRequested.topic),
@@ -26,7 +29,11 @@ def subscribe_sms(
     async def on_sms_requested(event: SmsRequested) -> None:
         body = render(event.template, event.variables)
         if not await store.claim(event, body, provider.name):
-            log.info("sms already sent", message_id=event.message_id, case_id=str(event.case_id))
+            log.info(
+                "sms already sent",
+                message_id=event.message_id,
+                case_id=str(event.case_id),
+            )
             return
         await provider.send(event.message_id, event.phone, body)
         await store.mark_sent(event.message_id)

@@ -34,14 +34,16 @@ class MessageStore:
 
     async def mark_sent(self, message_id: str) -> None:
         await self._pool.execute(
-            "UPDATE messages SET status = 'sent', sent_at = now() WHERE message_id = $1",
+            "UPDATE messages SET status = 'sent', sent_at = now()"
+            " WHERE message_id = $1",
             message_id,
         )
 
     async def for_case(self, case_id: UUID) -> list[dict[str, Any]]:
         rows = await self._pool.fetch(
             "SELECT message_id, party_id, phone, template, body, status, requested_at,"
-            " sent_at FROM messages WHERE case_id = $1 ORDER BY requested_at, message_id",
+            " sent_at FROM messages WHERE case_id = $1"
+            " ORDER BY requested_at, message_id",
             case_id,
         )
         return [dict(row) for row in rows]

@@ -16,7 +16,9 @@ TEMPLATES: dict[str, str] = {
         "您好，事故案件 {case_number}（车牌 {plate}）已完成责任认定，"
         "您承担 {share}% 责任。保险公司将与您联系理赔。"
     ),
-    "claim_settled": "您好，事故案件 {case_number}（车牌 {plate}）的理赔已办结，案件关闭。",
+    "claim_settled": (
+        "您好，事故案件 {case_number}（车牌 {plate}）的理赔已办结，案件关闭。"
+    ),
 }
 
 
@@ -26,15 +28,21 @@ class TemplateError(ValueError):
 
 def required_variables(template: str) -> set[str]:
     return {
-        field for _, field, _, _ in string.Formatter().parse(TEMPLATES[template]) if field
+        field
+        for _, field, _, _ in string.Formatter().parse(TEMPLATES[template])
+        if field
     }
 
 
 def render(template: str, variables: dict[str, str]) -> str:
     """Fill a template, refusing unknown templates and missing variables."""
     if template not in TEMPLATES:
-        raise TemplateError(f"unknown SMS template {template!r}; known: {sorted(TEMPLATES)}")
+        raise TemplateError(
+            f"unknown SMS template {template!r}; known: {sorted(TEMPLATES)}"
+        )
     missing = required_variables(template) - variables.keys()
     if missing:
-        raise TemplateError(f"SMS template {template!r} misses variables {sorted(missing)}")
+        raise TemplateError(
+            f"SMS template {template!r} misses variables {sorted(missing)}"
+        )
     return SIGNATURE + TEMPLATES[template].format(**variables)

@@ -9,6 +9,7 @@ import pytest
 from temporalio.client import Client
 
 from common.migrate import migrate
+from common.sample_video import write_walkaround_video
 from common.settings import PlatformSettings
 from common.temporal import connect_temporal
 from demo.client import PlatformClient
@@ -36,13 +37,18 @@ def settings() -> PlatformSettings:
         "PostgreSQL": settings.database_url.rsplit("@", 1)[1].split("/")[0],
     }.items():
         if not _reachable(address):
-            pytest.fail(f"{name} is not reachable at {address}; start the stack with make stack-up")
+            pytest.fail(
+                f"{name} is not reachable at {address}; "
+                "start the stack with make stack-up"
+            )
     migrate(settings.database_url)
     return settings
 
 
 @pytest.fixture(scope="session")
-def platform(settings: PlatformSettings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformProcesses]:
+def platform(
+    settings: PlatformSettings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[PlatformProcesses]:
     log_dir = ROOT / ".stack" / "test-logs" / tmp_path_factory.getbasetemp().name
     processes = PlatformProcesses.create(log_dir)
     processes.start_all()
@@ -63,8 +69,6 @@ async def temporal(settings: PlatformSettings) -> Client:
 
 @pytest.fixture(scope="session")
 def video(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from common.sample_video import write_walkaround_video
-
-    return write_walkaround_video(tmp_path_factory.mktemp("video") / "scene.mp4", seconds=8)
-
-
+    return write_walkaround_video(
+        tmp_path_factory.mktemp("video") / "scene.mp4", seconds=8
+    )

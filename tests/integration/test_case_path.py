@@ -4,6 +4,7 @@ import asyncio
 import json
 from collections import Counter
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from temporalio.client import Client
@@ -16,18 +17,22 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 EXPECTED_TEMPLATES = {"evidence_received", "liability_ruled", "claim_settled"}
 
 
-async def _submitted_case(client: PlatformClient, video: Path) -> str:
+async def _submitted_case(client: PlatformClient, video: Path) -> UUID:
     case_id = await client.open_case(sample_case())
     upload = await client.upload_video(case_id, video)
     assert upload.status_code == 200, upload.text
     submitted = await client.submit(case_id)
     assert submitted.status_code == 200, submitted.text
-    return str(case_id)
+    return case_id
 
 
-async def _outcome(temporal: Client, case_id: str) -> CaseOutcome:
-    handle = temporal.get_workflow_handle(case_workflow_id(case_id), result_type=CaseOutcome)
-    return await asyncio.wait_for(handle.result(), timeout=120)
+async def _outcome(temporal: Client, case_id: UUID) -> CaseOutcome:
+    handle = temporal.get_workflow_handle(
+        case_workflow_id(case_id), result_type=CaseOutcome
+    )
+    outcome = await asyncio.wait_for(handle.result(), timeout=120)
+    assert isinstance(outcome, CaseOutcome)
+    return outcome
 
 
 def _sends_per_message(platform: PlatformProcesses) -> Counter[str]:
@@ -49,9 +54,12 @@ async def test_case_settles_end_to_end(
     outcome = await _outcome(temporal, case_id)
     messages = await client.messages(case_id)
 
-    assert case_file["case"]["video"]["sha256"] == (await client.http.get(
-        f"{client.urls.intake}/cases/{case_id}"
-    )).json()["video"]["sha256"]
+    assert (
+        case_file["case"]["video"]["sha256"]
+        == (await client.http.get(f"{client.urls.intake}/cases/{case_id}")).json()[
+            "video"
+        ]["sha256"]
+    )
     assert ruled.status_code == 200, ruled.text
     assert outcome.outcome == "settled"
     steps = [entry.step for entry in outcome.timeline]
@@ -91,6 +99,8 @@ async def test_case_finishes_after_worker_is_killed(
 
     assert ruled.status_code == 200, ruled.text
     assert outcome.outcome == "settled"
-    case_sends = {key: count for key, count in sends.items() if key.startswith(case_id)}
+    case_sends = {
+        key: count for key, count in sends.items() if key.startswith(str(case_id))
+    }
     assert len(case_sends) == len(EXPECTED_TEMPLATES) * 2
     assert set(case_sends.values()) == {1}

@@ -1,5 +1,6 @@
 """What the platform refuses, and the messages it gives."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,12 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
     ids=["empty", "not-a-video", "truncated"],
 )
 async def test_bad_video_is_rejected_with_reason(
-    client: PlatformClient, video: Path, tmp_path: Path, name: str, cut, code: str
+    client: PlatformClient,
+    video: Path,
+    tmp_path: Path,
+    name: str,
+    cut: Callable[[bytes], bytes],
+    code: str,
 ) -> None:
     case_id = await client.open_case(sample_case())
     bad = tmp_path / f"{name}.mp4"
@@ -35,7 +41,9 @@ async def test_bad_video_is_rejected_with_reason(
     assert submitted.json()["detail"]["code"] == "video_missing"
 
 
-async def test_ruling_not_adding_up_is_rejected(client: PlatformClient, video: Path) -> None:
+async def test_ruling_not_adding_up_is_rejected(
+    client: PlatformClient, video: Path
+) -> None:
     case_id = await client.open_case(sample_case())
     await client.upload_video(case_id, video)
     await client.submit(case_id)
@@ -52,7 +60,9 @@ async def test_ruling_not_adding_up_is_rejected(client: PlatformClient, video: P
     assert "must add up to 100, got 90" in response.text
 
 
-async def test_ruling_for_unknown_party_is_rejected(client: PlatformClient, video: Path) -> None:
+async def test_ruling_for_unknown_party_is_rejected(
+    client: PlatformClient, video: Path
+) -> None:
     case_id = await client.open_case(sample_case())
     await client.upload_video(case_id, video)
     await client.submit(case_id)

@@ -40,13 +40,17 @@ class PlatformProcesses:
     @classmethod
     def create(cls, log_dir: Path) -> "PlatformProcesses":
         run_id = uuid.uuid4().hex[:8]
-        ports = {name: free_port() for name in ("intake", "liability", "insurance", "notify")}
+        ports = {
+            name: free_port() for name in ("intake", "liability", "insurance", "notify")
+        }
         env = {
             **os.environ,
             "DINGZE_KAFKA_TOPIC_PREFIX": f"test-{run_id}.",
             "DINGZE_TEMPORAL_TASK_QUEUE": f"cases-test-{run_id}",
             "DINGZE_SIMULATED_SETTLE_DELAY_SECONDS": "0",
-            **{f"DINGZE_{name.upper()}_PORT": str(port) for name, port in ports.items()},
+            **{
+                f"DINGZE_{name.upper()}_PORT": str(port) for name, port in ports.items()
+            },
         }
         urls = ServiceUrls(
             intake=f"http://127.0.0.1:{ports['intake']}",
@@ -82,12 +86,17 @@ class PlatformProcesses:
         while time.monotonic() < deadline:
             self._check_alive(name)
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                if (
+                    httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code
+                    == 200
+                ):
                     return
             except httpx.TransportError:
                 pass
             time.sleep(0.2)
-        raise TimeoutError(f"{name} did not become healthy in {timeout} s; see {self.log(name)}")
+        raise TimeoutError(
+            f"{name} did not become healthy in {timeout} s; see {self.log(name)}"
+        )
 
     def wait_for_log(self, name: str, text: str, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
@@ -96,7 +105,9 @@ class PlatformProcesses:
             if text in self.log_text(name):
                 return
             time.sleep(0.2)
-        raise TimeoutError(f"{name} did not log {text!r} in {timeout} s; see {self.log(name)}")
+        raise TimeoutError(
+            f"{name} did not log {text!r} in {timeout} s; see {self.log(name)}"
+        )
 
     def kill(self, name: str) -> None:
         """Kill a process with SIGKILL, as a crash would."""

@@ -14,11 +14,15 @@ def test_longer_digit_run_is_left_alone() -> None:
     assert mask_phone_numbers("policy 913812345678123") == "policy 913812345678123"
 
 
-def test_log_line_is_json_without_full_phone(capsys: pytest.CaptureFixture[str]) -> None:
+def test_log_line_is_json_without_full_phone(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     configure_logging("test")
     structlog.contextvars.bind_contextvars(case_id="c-1")
 
-    structlog.get_logger("t").info("sms sent", phone="13987654321", body="致 13987654321")
+    structlog.get_logger("t").info(
+        "sms sent", phone="13987654321", body="致 13987654321"
+    )
     structlog.contextvars.unbind_contextvars("case_id")
 
     record = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

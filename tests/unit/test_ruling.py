@@ -26,7 +26,9 @@ def _ruling(*liabilities: tuple[str, str, int]) -> dict[str, object]:
     ],
     ids=["full-none", "primary-secondary", "equal", "three-parties"],
 )
-def test_consistent_ruling_is_accepted(liabilities: tuple[tuple[str, str, int], ...]) -> None:
+def test_consistent_ruling_is_accepted(
+    liabilities: tuple[tuple[str, str, int], ...],
+) -> None:
     ruling = Ruling.model_validate(_ruling(*liabilities))
 
     assert sum(item.share for item in ruling.liabilities) == 100
@@ -36,13 +38,32 @@ def test_consistent_ruling_is_accepted(liabilities: tuple[tuple[str, str, int], 
     ("liabilities", "message"),
     [
         ((("A", "primary", 60), ("B", "secondary", 30)), "must add up to 100, got 90"),
-        ((("A", "full", 90), ("B", "secondary", 10)), "full liability needs a share between 100"),
-        ((("A", "none", 10), ("B", "primary", 90)), "none liability needs a share between 0"),
-        ((("A", "secondary", 60), ("B", "none", 40)), "secondary liability needs a share"),
-        ((("A", "equal", 60), ("B", "equal", 40)), "equal liability must have the same share"),
+        (
+            (("A", "full", 90), ("B", "secondary", 10)),
+            "full liability needs a share between 100",
+        ),
+        (
+            (("A", "none", 10), ("B", "primary", 90)),
+            "none liability needs a share between 0",
+        ),
+        (
+            (("A", "secondary", 60), ("B", "none", 40)),
+            "secondary liability needs a share",
+        ),
+        (
+            (("A", "equal", 60), ("B", "equal", 40)),
+            "equal liability must have the same share",
+        ),
         ((("A", "full", 100), ("A", "none", 0)), "only once"),
     ],
-    ids=["sum-90", "full-not-100", "none-not-0", "secondary-over-49", "equal-unequal", "twice"],
+    ids=[
+        "sum-90",
+        "full-not-100",
+        "none-not-0",
+        "secondary-over-49",
+        "equal-unequal",
+        "twice",
+    ],
 )
 def test_inconsistent_ruling_is_rejected(
     liabilities: tuple[tuple[str, str, int], ...], message: str

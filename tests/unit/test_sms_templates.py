@@ -1,11 +1,16 @@
 import pytest
 
-from services.notify.templates import TEMPLATES, TemplateError, render, required_variables
+from services.notify.templates import (
+    TEMPLATES,
+    TemplateError,
+    render,
+    required_variables,
+)
 
 
 @pytest.mark.parametrize("template", sorted(TEMPLATES))
 def test_every_template_renders_with_its_variables(template: str) -> None:
-    variables = {name: "X" for name in required_variables(template)}
+    variables = dict.fromkeys(required_variables(template), "X")
 
     text = render(template, variables)
 

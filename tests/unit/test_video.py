@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,9 @@ def test_walkaround_video_facts_are_read(video: Path) -> None:
     ],
     ids=["empty", "pdf", "half", "header-only"],
 )
-def test_broken_file_is_rejected(video: Path, tmp_path: Path, content, code: str) -> None:
+def test_broken_file_is_rejected(
+    video: Path, tmp_path: Path, content: Callable[[bytes], bytes], code: str
+) -> None:
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(content(video.read_bytes()))
 
@@ -50,7 +53,9 @@ def test_short_video_is_rejected(video: Path) -> None:
 
 
 def test_low_resolution_video_is_rejected(tmp_path: Path) -> None:
-    small = write_walkaround_video(tmp_path / "small.mp4", seconds=6, width=160, height=120)
+    small = write_walkaround_video(
+        tmp_path / "small.mp4", seconds=6, width=160, height=120
+    )
 
     with pytest.raises(VideoRejectedError) as error:
         probe_video(small)

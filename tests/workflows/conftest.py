@@ -1,4 +1,4 @@
-"""Workflow tests: the case workflow with stand-in activities registered by real name."""
+"""Servers for workflow tests, each started by the test session itself."""
 
 import shutil
 import sys
@@ -31,7 +31,7 @@ async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
 
 @pytest.fixture(scope="session")
 async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
-    """Temporal's time-skipping test server: timers fire as soon as nothing else runs."""
+    """Temporal's time-skipping test server: timers fire once nothing else runs."""
     environment = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
         test_server_existing_path=_binary("temporal-test-server"),

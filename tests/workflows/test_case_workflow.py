@@ -1,7 +1,10 @@
 """The case workflow's decisions, with activities replaced by recording stand-ins."""
 
+import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
 
 import pytest
 from temporalio import activity
@@ -44,7 +47,9 @@ class StandInActivities:
     async def check_evidence(self, request: EvidenceCheckInput) -> EvidenceCheckResult:
         if self.evidence_accepted:
             return EvidenceCheckResult(accepted=True)
-        return EvidenceCheckResult(accepted=False, reason="hash differs", reason_zh="校验失败")
+        return EvidenceCheckResult(
+            accepted=False, reason="hash differs", reason_zh="校验失败"
+        )
 
     @activity.defn(name="queue_for_officer")
     async def queue_for_officer(self, event: CaseQueued) -> None:
@@ -56,13 +61,15 @@ class StandInActivities:
 
     @activity.defn(name="request_sms")
     async def request_sms(self, batch: SmsBatch) -> None:
-        self.sms.extend(message.message_id.split(":", 1)[1] for message in batch.messages)
+        self.sms.extend(
+            message.message_id.split(":", 1)[1] for message in batch.messages
+        )
 
     @activity.defn(name="publish_case_closed")
     async def publish_case_closed(self, event: CaseClosed) -> None:
         self.published.append(f"{event.topic}:{event.outcome}")
 
-    def all(self) -> list[object]:
+    def all(self) -> list[Callable[..., Any]]:
         return [
             self.check_evidence,
             self.queue_for_officer,
@@ -102,16 +109,20 @@ async def _start(
     )
 
 
-async def _wait_for_stage(handle: WorkflowHandle, stage: CaseStage) -> None:
+async def _wait_for_stage(
+    handle: WorkflowHandle[RemoteLiabilityCaseWorkflow, CaseOutcome], stage: CaseStage
+) -> None:
     for _ in range(200):
         timeline = await handle.query(RemoteLiabilityCaseWorkflow.timeline)
         if timeline.stage is stage:
             return
-        await __import__("asyncio").sleep(0.05)
+        await asyncio.sleep(0.05)
     raise AssertionError(f"workflow never reached {stage}")
 
 
-def _worker(environment: WorkflowEnvironment, activities: StandInActivities) -> tuple[Worker, str]:
+def _worker(
+    environment: WorkflowEnvironment, activities: StandInActivities
+) -> tuple[Worker, str]:
     task_queue = f"test-{uuid.uuid4()}"
     worker = Worker(
         environment.client,
@@ -122,7 +133,9 @@ def _worker(environment: WorkflowEnvironment, activities: StandInActivities) -> 
     return worker, task_queue
 
 
-async def test_case_settles_after_ruling_and_claims(dev_server: WorkflowEnvironment) -> None:
+async def test_case_settles_after_ruling_and_claims(
+    dev_server: WorkflowEnvironment,
+) -> None:
     activities = StandInActivities()
     worker, task_queue = _worker(dev_server, activities)
     async with worker:
@@ -134,10 +147,15 @@ async def test_case_settles_after_ruling_and_claims(dev_server: WorkflowEnvironm
             SubmitRulingInput(ruling=Ruling.model_validate(sample_ruling())),
         )
         for code in ("PICC", "PAIC"):
-            await handle.signal(RemoteLiabilityCaseWorkflow.insurer_notified, InsurerNotified(insurer_code=code))
+            await handle.signal(
+                RemoteLiabilityCaseWorkflow.insurer_notified,
+                InsurerNotified(insurer_code=code),
+            )
             await handle.signal(
                 RemoteLiabilityCaseWorkflow.claim_settled,
-                ClaimSettledSignal(insurer_code=code, claim_number=f"{code}-1", amount_cents=100),
+                ClaimSettledSignal(
+                    insurer_code=code, claim_number=f"{code}-1", amount_cents=100
+                ),
             )
         outcome = await handle.result()
 
@@ -150,7 +168,9 @@ async def test_case_settles_after_ruling_and_claims(dev_server: WorkflowEnvironm
     )
 
 
-async def test_ruling_naming_wrong_parties_is_rejected(dev_server: WorkflowEnvironment) -> None:
+async def test_ruling_naming_wrong_parties_is_rejected(
+    dev_server: WorkflowEnvironment,
+) -> None:
     worker, task_queue = _worker(dev_server, StandInActivities())
     ruling = sample_ruling()
     ruling["liabilities"][1]["party_id"] = "C"
@@ -179,7 +199,9 @@ async def test_second_ruling_is_rejected(dev_server: WorkflowEnvironment) -> Non
         await handle.execute_update(RemoteLiabilityCaseWorkflow.submit_ruling, ruling)
 
         with pytest.raises(WorkflowUpdateFailedError) as error:
-            await handle.execute_update(RemoteLiabilityCaseWorkflow.submit_ruling, ruling)
+            await handle.execute_update(
+                RemoteLiabilityCaseWorkflow.submit_ruling, ruling
+            )
         await handle.terminate()
 
     assert "is not waiting for a ruling" in str(error.value.cause)
@@ -210,10 +232,15 @@ async def test_unsettled_claims_close_case_after_deadline(
             SubmitRulingInput(ruling=Ruling.model_validate(sample_ruling())),
         )
         for code in ("PICC", "PAIC"):
-            await handle.signal(RemoteLiabilityCaseWorkflow.insurer_notified, InsurerNotified(insurer_code=code))
+            await handle.signal(
+                RemoteLiabilityCaseWorkflow.insurer_notified,
+                InsurerNotified(insurer_code=code),
+            )
         await handle.signal(
             RemoteLiabilityCaseWorkflow.claim_settled,
-            ClaimSettledSignal(insurer_code="PICC", claim_number="PICC-1", amount_cents=100),
+            ClaimSettledSignal(
+                insurer_code="PICC", claim_number="PICC-1", amount_cents=100
+            ),
         )
         outcome = await handle.result()
 

@@ -3,7 +3,9 @@
 import asyncio
 import hashlib
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from faststream.kafka import KafkaBroker
 from temporalio import activity
@@ -48,7 +50,10 @@ class CaseActivities:
             if actual != request.video.sha256:
                 return EvidenceCheckResult(
                     accepted=False,
-                    reason=f"stored video hash {actual} differs from {request.video.sha256}",
+                    reason=(
+                        f"stored video hash {actual} differs from "
+                        f"{request.video.sha256}"
+                    ),
                     reason_zh="证据文件校验失败，请重新上传视频。",
                 )
             try:
@@ -76,7 +81,7 @@ class CaseActivities:
     async def publish_case_closed(self, event: CaseClosed) -> None:
         await publish_event(self._broker, self._settings, event)
 
-    def all(self) -> list[object]:
+    def all(self) -> list[Callable[..., Any]]:
         return [
             self.check_evidence,
             self.queue_for_officer,

@@ -38,7 +38,9 @@ def subscribe_case_starter(
         try:
             await client.start_workflow(
                 WORKFLOW_NAME,
-                CaseWorkflowInput(case=event.case, video=event.video, trace_id=event.trace_id),
+                CaseWorkflowInput(
+                    case=event.case, video=event.video, trace_id=event.trace_id
+                ),
                 id=workflow_id,
                 task_queue=settings.temporal_task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,

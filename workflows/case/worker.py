@@ -20,7 +20,8 @@ log = structlog.get_logger(__name__)
 
 async def run_worker(settings: PlatformSettings) -> None:
     await ensure_topics(
-        settings, [event.topic for event in ALL_EVENTS if event is not InsurerNotification]
+        settings,
+        [event.topic for event in ALL_EVENTS if event is not InsurerNotification],
     )
     client = await connect_temporal(settings)
     broker = make_broker(settings, "case-worker")

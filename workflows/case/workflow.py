@@ -124,7 +124,8 @@ class RemoteLiabilityCaseWorkflow:
         self._stage = CaseStage.AWAITING_SETTLEMENT
         try:
             await workflow.wait_condition(
-                lambda: insurers <= set(self._claims_settled), timeout=SETTLEMENT_DEADLINE
+                lambda: insurers <= set(self._claims_settled),
+                timeout=SETTLEMENT_DEADLINE,
             )
         except TimeoutError:
             missing = ", ".join(sorted(insurers - set(self._claims_settled)))
@@ -173,7 +174,8 @@ class RemoteLiabilityCaseWorkflow:
         if signal.insurer_code not in self._claims_settled:
             self._claims_settled[signal.insurer_code] = signal.amount_cents
             self._record(
-                "claim settled", f"{signal.insurer_code} {signal.amount_cents / 100:.2f} CNY"
+                "claim settled",
+                f"{signal.insurer_code} {signal.amount_cents / 100:.2f} CNY",
             )
 
     @workflow.query(name=TIMELINE_QUERY)
@@ -181,7 +183,9 @@ class RemoteLiabilityCaseWorkflow:
         return CaseTimeline(stage=self._stage, entries=self._timeline)
 
     def _record(self, step: str, detail: str = "") -> None:
-        self._timeline.append(TimelineEntry(at=workflow.now(), step=step, detail=detail))
+        self._timeline.append(
+            TimelineEntry(at=workflow.now(), step=step, detail=detail)
+        )
 
     def _event_fields(self) -> dict[str, object]:
         # Ids and times from the workflow are the same on replay and on retry.

@@ -1,0 +1,26 @@
+# Development tasks. The virtual environment is .venv, made from uv.lock.
+
+PYTHON := .venv/bin/python
+STACK := $(PYTHON) deploy/local/stack.py
+
+.PHONY: venv stack-up stack-down stack-status
+
+venv: .venv/.synced
+
+# The stamp is newer than uv.lock and pyproject.toml while the venv matches them.
+.venv/.synced: uv.lock pyproject.toml
+	@if [ ! -x .venv/bin/uv ]; then \
+		echo "Bootstrapping uv into .venv"; \
+		python3 -m venv .venv && .venv/bin/pip install --quiet uv==0.13.8; \
+	fi
+	.venv/bin/uv sync --frozen
+	@touch $@
+
+stack-up: venv
+	$(STACK) up
+
+stack-down:
+	@if [ -x $(PYTHON) ]; then $(STACK) down; else echo "No .venv, so no stack to stop"; fi
+
+stack-status:
+	$(STACK) status

@@ -1,0 +1,1 @@
+"""Local stack: Kafka, PostgreSQL, SeaweedFS and Temporal under supervisord."""

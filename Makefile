@@ -24,3 +24,31 @@ stack-down:
 
 stack-status:
 	$(STACK) status
+
+# The client settings that match the stack's ports, for every command below.
+WITH_ENV = eval "$$($(STACK) env)" &&
+
+.PHONY: migrate services-up services-down demo lint unit test
+
+migrate: stack-up
+	$(WITH_ENV) $(PYTHON) -m common.migrate
+
+services-up: migrate
+	$(WITH_ENV) $(PYTHON) deploy/local/app_processes.py up
+
+services-down:
+	@if [ -x $(PYTHON) ]; then $(PYTHON) deploy/local/app_processes.py down; fi
+
+demo: services-up
+	$(WITH_ENV) $(PYTHON) -m demo
+
+lint: venv
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy .
+
+unit: venv
+	.venv/bin/pytest tests/unit tests/workflows
+
+test: lint migrate
+	$(WITH_ENV) .venv/bin/pytest

@@ -127,6 +127,10 @@ class Supervisor:
         transport = SupervisorTransport(None, None, f"unix://{self.socket_file}")
         return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
 
+    def rpc(self) -> Any:
+        """Return an XML-RPC proxy of supervisord's API, for scripts beside this one."""
+        return self._rpc()
+
     def is_running(self) -> bool:
         if not self.socket_file.exists():
             return False

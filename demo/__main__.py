@@ -24,7 +24,7 @@ def step(text: str) -> None:
 async def run_demo() -> CaseOutcome:
     settings = PlatformSettings()
     async with httpx.AsyncClient(timeout=60) as http:
-        client = PlatformClient(ServiceUrls(), http)
+        client = PlatformClient(ServiceUrls.from_environment(), http)
         with tempfile.TemporaryDirectory() as folder:
             step("recording a 12-second walk-around video (H.264, 640x360)")
             video = write_walkaround_video(Path(folder) / "scene.mp4", seconds=12)

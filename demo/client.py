@@ -1,6 +1,7 @@
 """A small client for the platform's HTTP APIs, as a phone and an officer use them."""
 
 import asyncio
+import os
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,9 +14,23 @@ import httpx
 
 @dataclass(frozen=True)
 class ServiceUrls:
-    intake: str = "http://127.0.0.1:8101"
-    liability: str = "http://127.0.0.1:8102"
-    notify: str = "http://127.0.0.1:8104"
+    intake: str
+    liability: str
+    notify: str
+
+    @classmethod
+    def from_environment(cls) -> "ServiceUrls":
+        """Return the services' addresses from the ports their settings read."""
+
+        def url(service: str, default: int) -> str:
+            port = os.environ.get(f"DINGZE_{service.upper()}_PORT", str(default))
+            return f"http://127.0.0.1:{port}"
+
+        return cls(
+            intake=url("intake", 8101),
+            liability=url("liability", 8102),
+            notify=url("notify", 8104),
+        )
 
 
 def sample_case(insurers: tuple[str, str] = ("PICC", "PAIC")) -> dict[str, Any]:

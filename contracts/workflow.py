@@ -39,6 +39,7 @@ class CaseWorkflowInput(BaseModel):
 
     case: CaseDetails
     video: StoredEvidence
+    submitted_at: datetime | None = None
     trace_id: str = ""
 
 

@@ -87,6 +87,8 @@ async def test_case_finishes_after_worker_is_killed(
     client: PlatformClient, temporal: Client, platform: PlatformProcesses, video: Path
 ) -> None:
     case_id = await _submitted_case(client, video)
+    platform.kill("worker")
+    platform.start("worker", "workflows.case")
     await client.wait_until_queued(case_id)
 
     platform.kill("worker")
@@ -104,3 +106,15 @@ async def test_case_finishes_after_worker_is_killed(
     }
     assert len(case_sends) == len(EXPECTED_TEMPLATES) * 2
     assert set(case_sends.values()) == {1}
+
+
+def test_logs_carry_no_full_phone_number(platform: PlatformProcesses) -> None:
+    phones = [party["phone"] for party in sample_case()["parties"]]
+
+    logs = {name: platform.log_text(name) for name in platform.log_names()}
+
+    # Runs last in this module, so it reads the logs of every case above.
+    assert "case opened" in logs["intake"]
+    for name, text in logs.items():
+        for phone in phones:
+            assert phone not in text, f"{name} logged {phone} unmasked"

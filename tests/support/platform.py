@@ -125,6 +125,9 @@ class PlatformProcesses:
                 process.kill()
         self.processes.clear()
 
+    def log_names(self) -> list[str]:
+        return sorted(path.stem for path in self.log_dir.glob("*.log"))
+
     def log(self, name: str) -> Path:
         return self.log_dir / f"{name}.log"
 

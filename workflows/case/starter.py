@@ -39,7 +39,10 @@ def subscribe_case_starter(
             await client.start_workflow(
                 WORKFLOW_NAME,
                 CaseWorkflowInput(
-                    case=event.case, video=event.video, trace_id=event.trace_id
+                    case=event.case,
+                    video=event.video,
+                    submitted_at=event.occurred_at,
+                    trace_id=event.trace_id,
                 ),
                 id=workflow_id,
                 task_queue=settings.temporal_task_queue,

@@ -1,7 +1,7 @@
 """The remote-liability case workflow."""
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -61,7 +61,10 @@ class RemoteLiabilityCaseWorkflow:
     @workflow.run
     async def run(self, request: CaseWorkflowInput) -> CaseOutcome:
         case = request.case
-        self._record("case submitted", f"{len(case.parties)} parties")
+        self._record(
+            "case submitted", f"{len(case.parties)} parties", at=request.submitted_at
+        )
+        self._record("case workflow started")
 
         # Evidence: read the stored video back before anyone relies on it.
         check = await workflow.execute_activity_method(
@@ -182,10 +185,9 @@ class RemoteLiabilityCaseWorkflow:
     def timeline(self) -> CaseTimeline:
         return CaseTimeline(stage=self._stage, entries=self._timeline)
 
-    def _record(self, step: str, detail: str = "") -> None:
-        self._timeline.append(
-            TimelineEntry(at=workflow.now(), step=step, detail=detail)
-        )
+    def _record(self, step: str, detail: str = "", at: datetime | None = None) -> None:
+        entry = TimelineEntry(at=at or workflow.now(), step=step, detail=detail)
+        self._timeline.append(entry)
 
     def _event_fields(self) -> dict[str, object]:
         # Ids and times from the workflow are the same on replay and on retry.

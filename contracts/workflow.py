@@ -25,7 +25,7 @@ def case_workflow_id(case_id: UUID | str) -> str:
 
 
 class CaseStage(StrEnum):
-    """Where a case stands in its workflow."""
+    """The stage a case has reached in its workflow."""
 
     CHECKING_EVIDENCE = "checking_evidence"
     AWAITING_RULING = "awaiting_ruling"
@@ -35,7 +35,7 @@ class CaseStage(StrEnum):
 
 
 class CaseWorkflowInput(BaseModel):
-    """What the workflow starts from: the submitted case and its video."""
+    """The workflow's input: the submitted case and its video."""
 
     case: CaseDetails
     video: StoredEvidence

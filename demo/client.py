@@ -34,7 +34,7 @@ class ServiceUrls:
 
 
 def sample_case(insurers: tuple[str, str] = ("PICC", "PAIC")) -> dict[str, Any]:
-    """A rear-end collision between two cars, as a reporter would enter it."""
+    """Return a rear-end collision between two cars, as a reporter enters it."""
     return {
         "accident_at": (datetime.now(UTC) - timedelta(minutes=12)).isoformat(),
         "location": {

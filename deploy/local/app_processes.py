@@ -1,8 +1,8 @@
 """Run the application's processes under the local stack's supervisord.
 
-``up`` writes ``.stack/programs/app.conf`` (the four services, the case worker and
-the insurer simulator, all in group ``app``), applies it and waits until each
-process is ready; ``down`` stops and removes the group. The processes read the
+``up`` writes ``.stack/programs/app.conf`` with the four services, the case worker
+and the insurer simulator in group ``app``. It applies the file and waits until each
+process is ready. ``down`` stops and removes the group. The processes read the
 ``DINGZE_*`` settings of the environment this script runs in.
 """
 
@@ -92,13 +92,13 @@ def up() -> None:
     if not supervisor.is_running():
         raise StackError("the stack is not running: run make stack-up first")
     conf = supervisor.programs_dir / "app.conf"
-    wanted = render(config.logs_dir)
+    expected = render(config.logs_dir)
     states = supervisor.process_states()
     running = all(
         states.get(f"{GROUP}:{name}", {}).get("statename") == "RUNNING"
         for name in [*HTTP_SERVICES, *BACKGROUND]
     )
-    if conf.exists() and conf.read_text() == wanted and running:
+    if conf.exists() and conf.read_text() == expected and running:
         print("services: already running")
         return
 
@@ -108,7 +108,7 @@ def up() -> None:
         else 0
         for name in BACKGROUND
     }
-    conf.write_text(wanted)
+    conf.write_text(expected)
     rpc = supervisor.rpc()
     added, changed, removed = rpc.supervisor.reloadConfig()[0]
     if GROUP in changed or GROUP in removed:

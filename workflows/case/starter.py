@@ -1,9 +1,9 @@
 """Start one case workflow per ``case.submitted`` event.
 
 The workflow starts from the Kafka event rather than inside intake's request, so a
-submission needs only Kafka to be up; the event stays in the log until a worker
-starts the case. The workflow id is the case id, so a redelivered event finds the
-case already started and changes nothing.
+submission needs only Kafka to be up. The event stays in the log until a worker
+starts the case. The workflow id is derived from the case id, so a redelivered event
+finds the case already started and changes nothing.
 """
 
 import structlog

@@ -3,16 +3,20 @@
 import asyncio
 import contextlib
 import time
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import structlog
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
+from faststream.middlewares import AckPolicy
 
 from common.settings import PlatformSettings
 from contracts.events import Event
 
 log = structlog.get_logger(__name__)
+Handler = Callable[..., Awaitable[Any]]
 
 
 def topic_name(settings: PlatformSettings, topic: str) -> str:
@@ -31,6 +35,22 @@ def make_broker(settings: PlatformSettings, client_id: str) -> KafkaBroker:
         enable_idempotence=True,
         acks="all",
         logger=structlog.get_logger(f"{client_id}.kafka"),
+    )
+
+
+def subscribe(
+    broker: KafkaBroker, settings: PlatformSettings, group: str, *topics: str
+) -> Callable[[Handler], Handler]:
+    """Return a decorator that subscribes a handler to topics in a consumer group.
+
+    The offset is committed after the handler returns. A handler that raises gets the
+    message again, so handlers must be safe to repeat.
+    """
+    return broker.subscriber(
+        *[topic_name(settings, topic) for topic in topics],
+        group_id=group_name(settings, group),
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
     )
 
 

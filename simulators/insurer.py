@@ -10,14 +10,12 @@ import uuid
 
 import structlog
 from faststream.kafka import KafkaBroker
-from faststream.middlewares import AckPolicy
 
 from common.kafka import (
     ensure_topics,
-    group_name,
     make_broker,
     publish_event,
-    topic_name,
+    subscribe,
 )
 from common.logging import configure_logging
 from common.settings import PlatformSettings
@@ -37,12 +35,7 @@ def subscribe_simulator(broker: KafkaBroker, settings: SimulatorSettings) -> lis
     ]
     topics = [InsurerNotification.topic_for(code) for code in codes]
 
-    @broker.subscriber(
-        *[topic_name(settings, topic) for topic in topics],
-        group_id=group_name(settings, "insurer-simulator"),
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-    )
+    @subscribe(broker, settings, "insurer-simulator", *topics)
     async def on_notification(event: InsurerNotification) -> None:
         claim_number = f"{event.insurer_code}-{str(event.case_id)[:8].upper()}"
         await publish_event(

@@ -1,12 +1,6 @@
-import uvicorn
-
+from common.http import serve
 from services.insurance.app import create_app
 from services.insurance.settings import InsuranceSettings
 
 settings = InsuranceSettings()
-uvicorn.run(
-    create_app(settings),
-    host=settings.insurance_host,
-    port=settings.insurance_port,
-    log_config=None,
-)
+serve(create_app(settings), settings.insurance_host, settings.insurance_port)

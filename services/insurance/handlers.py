@@ -8,10 +8,9 @@ import uuid
 
 import structlog
 from faststream.kafka import KafkaBroker
-from faststream.middlewares import AckPolicy
 from temporalio.client import Client
 
-from common.kafka import group_name, publish_event, topic_name
+from common.kafka import publish_event, subscribe
 from common.settings import PlatformSettings
 from contracts.events import CaseRuled, ClaimOpened, ClaimSettled, InsurerNotification
 from contracts.workflow import (
@@ -34,14 +33,7 @@ def subscribe_insurance(
     store: InsuranceStore,
     temporal: Client,
 ) -> None:
-    group = group_name(settings, "insurance")
-
-    @broker.subscriber(
-        topic_name(settings, CaseRuled.topic),
-        group_id=group,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-    )
+    @subscribe(broker, settings, "insurance", CaseRuled.topic)
     async def on_case_ruled(event: CaseRuled) -> None:
         if await store.already_processed(event.event_id):
             return
@@ -76,12 +68,7 @@ def subscribe_insurance(
             "insurers notified", case_id=str(event.case_id), trace_id=event.trace_id
         )
 
-    @broker.subscriber(
-        topic_name(settings, ClaimOpened.topic),
-        group_id=group,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-    )
+    @subscribe(broker, settings, "insurance", ClaimOpened.topic)
     async def on_claim_opened(event: ClaimOpened) -> None:
         await store.record_claim_opened(
             event.case_id, event.insurer_code, event.claim_number
@@ -95,12 +82,7 @@ def subscribe_insurance(
         )
         log.info("claim opened", case_id=str(event.case_id), insurer=event.insurer_code)
 
-    @broker.subscriber(
-        topic_name(settings, ClaimSettled.topic),
-        group_id=group,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-    )
+    @subscribe(broker, settings, "insurance", ClaimSettled.topic)
     async def on_claim_settled(event: ClaimSettled) -> None:
         await store.record_claim_settled(
             event.case_id, event.insurer_code, event.claim_number, event.amount_cents

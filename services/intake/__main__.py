@@ -1,12 +1,6 @@
-import uvicorn
-
+from common.http import serve
 from services.intake.app import create_app
 from services.intake.settings import IntakeSettings
 
 settings = IntakeSettings()
-uvicorn.run(
-    create_app(settings),
-    host=settings.intake_host,
-    port=settings.intake_port,
-    log_config=None,
-)
+serve(create_app(settings), settings.intake_host, settings.intake_port)

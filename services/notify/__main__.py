@@ -1,12 +1,6 @@
-import uvicorn
-
+from common.http import serve
 from services.notify.app import create_app
 from services.notify.settings import NotifySettings
 
 settings = NotifySettings()
-uvicorn.run(
-    create_app(settings),
-    host=settings.notify_host,
-    port=settings.notify_port,
-    log_config=None,
-)
+serve(create_app(settings), settings.notify_host, settings.notify_port)

@@ -2,9 +2,8 @@
 
 import structlog
 from faststream.kafka import KafkaBroker
-from faststream.middlewares import AckPolicy
 
-from common.kafka import group_name, topic_name
+from common.kafka import subscribe
 from common.settings import PlatformSettings
 from contracts.events import SmsRequested
 from services.notify.providers import SmsProvider
@@ -20,12 +19,7 @@ def subscribe_sms(
     store: MessageStore,
     provider: SmsProvider,
 ) -> None:
-    @broker.subscriber(
-        topic_name(settings, SmsRequested.topic),
-        group_id=group_name(settings, "notify"),
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-    )
+    @subscribe(broker, settings, "notify", SmsRequested.topic)
     async def on_sms_requested(event: SmsRequested) -> None:
         body = render(event.template, event.variables)
         if not await store.claim(event, body, provider.name):

@@ -8,12 +8,11 @@ finds the case already started and changes nothing.
 
 import structlog
 from faststream.kafka import KafkaBroker
-from faststream.middlewares import AckPolicy
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from common.kafka import group_name, topic_name
+from common.kafka import subscribe
 from common.settings import PlatformSettings
 from contracts.events import CaseSubmitted
 from contracts.workflow import WORKFLOW_NAME, CaseWorkflowInput, case_workflow_id
@@ -24,12 +23,7 @@ log = structlog.get_logger(__name__)
 def subscribe_case_starter(
     broker: KafkaBroker, client: Client, settings: PlatformSettings
 ) -> None:
-    @broker.subscriber(
-        topic_name(settings, CaseSubmitted.topic),
-        group_id=group_name(settings, "case-starter"),
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-    )
+    @subscribe(broker, settings, "case-starter", CaseSubmitted.topic)
     async def start_case(event: CaseSubmitted) -> None:
         workflow_id = case_workflow_id(event.case_id)
         structlog.contextvars.bind_contextvars(

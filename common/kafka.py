@@ -12,6 +12,7 @@ from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
 from faststream.middlewares import AckPolicy
 
+from common.kafka_retry import BackoffOnFailureMiddleware
 from common.settings import PlatformSettings
 from contracts.events import Event
 
@@ -34,6 +35,7 @@ def make_broker(settings: PlatformSettings, client_id: str) -> KafkaBroker:
         client_id=client_id,
         enable_idempotence=True,
         acks="all",
+        middlewares=[BackoffOnFailureMiddleware],
         logger=structlog.get_logger(f"{client_id}.kafka"),
     )
 

@@ -4,6 +4,7 @@ Expects the stack and the services running (``make demo`` starts them).
 """
 
 import asyncio
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -58,6 +59,12 @@ async def run_demo() -> CaseOutcome:
         messages = await client.messages(case_id)
 
     print_timeline(outcome, messages)
+    ui_port = os.environ.get("DINGZE_TEMPORAL_UI_PORT", "18233")
+    print(
+        f"\nWorkflow history: http://127.0.0.1:{ui_port}/namespaces/"
+        f"{settings.temporal_namespace}/workflows/{case_workflow_id(case_id)}"
+    )
+    print("The services keep running; make stack-down stops them and the stack.")
     return outcome
 
 
@@ -74,7 +81,8 @@ def print_timeline(outcome: CaseOutcome, messages: list[dict[str, str]]) -> None
         )
     print(f"\nText messages sent ({len(messages)})")
     for message in messages:
-        print(f"  {message['phone']}  {message['body']}")
+        sent_at = message["sent_at"] or "not sent"
+        print(f"  {sent_at[11:23]}  {message['phone']}  {message['body']}")
 
 
 def main() -> None:

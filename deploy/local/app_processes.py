@@ -7,6 +7,7 @@ process is ready. ``down`` stops and removes the group. The processes read the
 """
 
 import argparse
+import hashlib
 import os
 import shlex
 import sys
@@ -31,6 +32,7 @@ BACKGROUND = {
     "insurer-simulator": ("simulators.insurer", "insurer simulator started"),
 }
 READY_SECONDS = 90.0
+CODE_FOLDERS = ("common", "contracts", "services", "simulators", "workflows")
 
 
 def _program(name: str, module: str, logs: Path) -> list[str]:
@@ -58,10 +60,24 @@ def _program(name: str, module: str, logs: Path) -> list[str]:
     return lines
 
 
+def code_fingerprint() -> str:
+    """Return a hash of the application's Python files, to notice changed code."""
+    digest = hashlib.sha256()
+    for folder in CODE_FOLDERS:
+        for path in sorted((REPO_ROOT / folder).rglob("*.py")):
+            digest.update(str(path.relative_to(REPO_ROOT)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def render(logs: Path) -> str:
     modules = {name: f"services.{name}" for name in HTTP_SERVICES}
     modules |= {name: module for name, (module, _) in BACKGROUND.items()}
-    lines = ["; Written by deploy/local/app_processes.py."]
+    lines = [
+        "; Written by deploy/local/app_processes.py.",
+        # A new fingerprint makes the file differ, so changed code is restarted.
+        f"; code {code_fingerprint()}",
+    ]
     for name, module in modules.items():
         lines += ["", *_program(name, module, logs)]
     lines += ["", f"[group:{GROUP}]", f"programs={','.join(modules)}"]
@@ -76,6 +92,10 @@ def _http_ready(port: int) -> bool:
             return bool(reply.status == 200)
     except (urllib.error.URLError, OSError):
         return False
+
+
+def _log_size(path: Path) -> int:
+    return path.stat().st_size if path.exists() else 0
 
 
 def _log_contains(path: Path, text: str, offset: int) -> bool:
@@ -102,20 +122,16 @@ def up() -> None:
         print("services: already running")
         return
 
-    offsets = {
-        name: (config.logs_dir / f"{name}.log").stat().st_size
-        if (config.logs_dir / f"{name}.log").exists()
-        else 0
-        for name in BACKGROUND
-    }
-    conf.write_text(expected)
+    # Restart the whole group, so every process runs the current code and settings
+    # and each readiness line is looked for only in what the new process logs.
     rpc = supervisor.rpc()
-    added, changed, removed = rpc.supervisor.reloadConfig()[0]
-    if GROUP in changed or GROUP in removed:
+    if any(key.startswith(f"{GROUP}:") for key in states):
         rpc.supervisor.stopProcessGroup(GROUP)
         rpc.supervisor.removeProcessGroup(GROUP)
-    if GROUP in added or GROUP in changed:
-        rpc.supervisor.addProcessGroup(GROUP)
+    conf.write_text(expected)
+    rpc.supervisor.reloadConfig()
+    rpc.supervisor.addProcessGroup(GROUP)
+    offsets = {name: _log_size(config.logs_dir / f"{name}.log") for name in BACKGROUND}
     rpc.supervisor.startProcessGroup(GROUP, True)
     print("services: started, waiting until ready", flush=True)
 

@@ -110,6 +110,12 @@ class PlatformClient:
             f"case {case_id} did not reach the officer queue in {wait_seconds} s"
         )
 
+    async def queue(self) -> list[dict[str, Any]]:
+        response = await self.http.get(f"{self.urls.liability}/cases")
+        response.raise_for_status()
+        result: list[dict[str, Any]] = response.json()
+        return result
+
     async def rule(self, case_id: UUID, ruling: dict[str, Any]) -> httpx.Response:
         return await self.http.post(
             f"{self.urls.liability}/cases/{case_id}/ruling", json=ruling

@@ -50,16 +50,16 @@ async def test_case_settles_end_to_end(
     case_id = await _submitted_case(client, video)
 
     case_file = await client.wait_until_queued(case_id)
+    queue_before = await client.queue()
     ruled = await client.rule(case_id, sample_ruling())
+    queue_after = await client.queue()
     outcome = await _outcome(temporal, case_id)
     messages = await client.messages(case_id)
+    intake_view = await client.http.get(f"{client.urls.intake}/cases/{case_id}")
 
-    assert (
-        case_file["case"]["video"]["sha256"]
-        == (await client.http.get(f"{client.urls.intake}/cases/{case_id}")).json()[
-            "video"
-        ]["sha256"]
-    )
+    assert case_file["case"]["video"] == intake_view.json()["video"]
+    assert str(case_id) in {item["case_id"] for item in queue_before}
+    assert str(case_id) not in {item["case_id"] for item in queue_after}
     assert ruled.status_code == 200, ruled.text
     assert outcome.outcome == "settled"
     steps = [entry.step for entry in outcome.timeline]
@@ -78,9 +78,12 @@ async def test_video_link_serves_the_stored_video(
 
     case_file = await client.wait_until_queued(case_id)
     response = await client.http.get(case_file["video_url"])
+    unsigned = await client.http.get(case_file["video_url"].split("?", 1)[0])
 
     assert response.status_code == 200
     assert response.content == video.read_bytes()
+    assert "X-Amz-Expires=900" in case_file["video_url"]
+    assert unsigned.status_code == 403
 
 
 async def test_case_finishes_after_worker_is_killed(

@@ -12,7 +12,7 @@ from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
 from faststream.middlewares import AckPolicy
 
-from common.kafka_retry import BackoffOnFailureMiddleware
+from common.kafka_retry import DEAD_LETTER_TOPIC, dead_letter_middleware
 from common.settings import PlatformSettings
 from contracts.events import Event
 
@@ -35,7 +35,7 @@ def make_broker(settings: PlatformSettings, client_id: str) -> KafkaBroker:
         client_id=client_id,
         enable_idempotence=True,
         acks="all",
-        middlewares=[BackoffOnFailureMiddleware],
+        middlewares=[dead_letter_middleware(settings.kafka_topic_prefix)],
         logger=structlog.get_logger(f"{client_id}.kafka"),
     )
 
@@ -86,6 +86,7 @@ async def ensure_topics(
 
     Waits up to ``wait_seconds`` for the broker, so a process may start before Kafka.
     """
+    topics = [*topics, DEAD_LETTER_TOPIC]
     deadline = time.monotonic() + wait_seconds
     while True:
         admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)

@@ -1,24 +1,36 @@
-"""Slow down redelivery of a message whose handler keeps failing.
+"""What a consumer does with a message whose handler fails.
 
-A failed message is read again at once (the subscription nacks it). Without a pause,
-a message that always fails would spin its consumer at full speed, so the middleware
-waits longer after each failure of the same message and logs every attempt.
+A failed message is read again (the subscription nacks it). Each failure of the same
+message is logged and followed by a pause that doubles, so a failing handler does
+not spin. A message that can never succeed (it is not valid JSON, does not match
+its model, or its handler raises PermanentMessageError) and a message that still
+fails after MAX_ATTEMPTS go to the dead-letter topic with the reason, and the
+consumer moves on. Nothing is dropped: the dead-letter topic keeps the bytes.
 """
 
 import asyncio
+import json
 from typing import Any
 
 import structlog
 from faststream import BaseMiddleware
 from faststream.message import StreamMessage
+from pydantic import ValidationError
 
 log = structlog.get_logger(__name__)
 
+DEAD_LETTER_TOPIC = "dead-letter"
 FIRST_DELAY_SECONDS = 0.5
 MAX_DELAY_SECONDS = 30.0
+# With doubling pauses, eight attempts span about 90 seconds.
+MAX_ATTEMPTS = 8
 # Failure counts are kept per message position; the table is cleared past this size.
 _MAX_TRACKED = 10_000
 _failures: dict[tuple[str, int, int], int] = {}
+
+
+class PermanentMessageError(Exception):
+    """Raised by a handler when retrying the message cannot help."""
 
 
 def retry_delay(attempts: int) -> float:
@@ -26,28 +38,70 @@ def retry_delay(attempts: int) -> float:
     return float(min(FIRST_DELAY_SECONDS * 2 ** (attempts - 1), MAX_DELAY_SECONDS))
 
 
-class BackoffOnFailureMiddleware(BaseMiddleware):
-    async def consume_scope(self, call_next: Any, msg: StreamMessage[Any]) -> Any:
-        record = msg.raw_message
-        position = (record.topic, record.partition, record.offset)
-        try:
-            result = await call_next(msg)
-        except Exception as error:
-            if len(_failures) >= _MAX_TRACKED:
-                _failures.clear()
-            attempts = _failures.get(position, 0) + 1
-            _failures[position] = attempts
-            delay = retry_delay(attempts)
-            log.exception(
-                "message handling failed",
-                topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
-                attempts=attempts,
-                retry_in_seconds=delay,
-                error=repr(error),
+def _is_permanent(error: Exception) -> bool:
+    return isinstance(
+        error,
+        ValidationError
+        | json.JSONDecodeError
+        | UnicodeDecodeError
+        | PermanentMessageError,
+    )
+
+
+def dead_letter_middleware(topic_prefix: str) -> type[BaseMiddleware]:
+    """Return the consumer middleware, sending dead letters to the prefixed topic."""
+
+    class DeadLetterMiddleware(BaseMiddleware):
+        async def consume_scope(self, call_next: Any, msg: StreamMessage[Any]) -> Any:
+            record = msg.raw_message
+            if record.topic.endswith(DEAD_LETTER_TOPIC):
+                # A dead-letter reader's failure must not feed its own topic.
+                return await call_next(msg)
+            position = (record.topic, record.partition, record.offset)
+            try:
+                result = await call_next(msg)
+            except Exception as error:
+                if len(_failures) >= _MAX_TRACKED:
+                    _failures.clear()
+                attempts = _failures.get(position, 0) + 1
+                _failures[position] = attempts
+                fields = {
+                    "topic": record.topic,
+                    "partition": record.partition,
+                    "offset": record.offset,
+                    "attempts": attempts,
+                    "error": repr(error),
+                }
+                if _is_permanent(error) or attempts >= MAX_ATTEMPTS:
+                    await self._dead_letter(msg, error, attempts)
+                    _failures.pop(position, None)
+                    log.error("message moved to dead-letter topic", **fields)
+                    return None
+                delay = retry_delay(attempts)
+                log.exception(
+                    "message handling failed", retry_in_seconds=delay, **fields
+                )
+                await asyncio.sleep(delay)
+                raise
+            _failures.pop(position, None)
+            return result
+
+        async def _dead_letter(
+            self, msg: StreamMessage[Any], error: Exception, attempts: int
+        ) -> None:
+            record = msg.raw_message
+            broker = self.context.get("broker")
+            await broker.publish(
+                record.value,
+                topic=f"{topic_prefix}{DEAD_LETTER_TOPIC}",
+                key=record.key,
+                headers={
+                    "original-topic": record.topic,
+                    "original-partition": str(record.partition),
+                    "original-offset": str(record.offset),
+                    "attempts": str(attempts),
+                    "error": repr(error)[:1000],
+                },
             )
-            await asyncio.sleep(delay)
-            raise
-        _failures.pop(position, None)
-        return result
+
+    return DeadLetterMiddleware

@@ -3,6 +3,7 @@
 import logging
 import re
 import sys
+import time
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -16,13 +17,60 @@ def mask_phone_numbers(text: str) -> str:
     return _MOBILE.sub(r"\1****\2", text)
 
 
+def _mask_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_phone_numbers(value)
+    if isinstance(value, dict):
+        return {key: _mask_value(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_mask_value(item) for item in value]
+    return value
+
+
 def _mask_event(
     _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
     for key, value in event_dict.items():
-        if isinstance(value, str):
-            event_dict[key] = mask_phone_numbers(value)
+        event_dict[key] = _mask_value(value)
     return event_dict
+
+
+class RepeatFilter(logging.Filter):
+    """Let the same log line through once per window and count the copies held back.
+
+    Client libraries log every failed reconnection, many times a second while an
+    engine is down; one line per window says as much.
+    """
+
+    def __init__(self, window_seconds: float = 10.0, max_keys: int = 1000) -> None:
+        super().__init__()
+        self.window_seconds = window_seconds
+        self.max_keys = max_keys
+        self._seen: dict[str, tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = f"{record.name}:{record.levelno}:{_message_key(record)}"
+        now = time.monotonic()
+        first_seen, held_back = self._seen.get(key, (0.0, 0))
+        if now - first_seen < self.window_seconds:
+            self._seen[key] = (first_seen, held_back + 1)
+            return False
+        if len(self._seen) >= self.max_keys:
+            self._seen.clear()
+        self._seen[key] = (now, 0)
+        if held_back and isinstance(record.msg, dict):
+            record.msg["repeated"] = held_back
+        elif held_back:
+            record.msg = f"{record.getMessage()} (repeated {held_back} times)"
+            record.args = ()
+        return True
+
+
+def _message_key(record: logging.LogRecord) -> str:
+    if isinstance(record.msg, dict):
+        fields = sorted((k, repr(v)) for k, v in record.msg.items() if k != "timestamp")
+        return repr(fields)
+    return record.getMessage()
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:
@@ -52,6 +100,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     )
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(formatter)
+    handler.addFilter(RepeatFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -1,10 +1,20 @@
 """The accident case as reported from the scene."""
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from contracts.insurers import KNOWN_INSURERS
+from contracts.text import MultiLine, OneLine
 
 MobileNumber = Annotated[
     str,
@@ -14,12 +24,21 @@ MobileNumber = Annotated[
         examples=["13812345678"],
     ),
 ]
+# Plates leave out the letters I and O, which read as 1 and 0.
+PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+_PLATE_CHARACTER = "[A-HJ-NP-Z0-9]"
 PlateNumber = Annotated[
     str,
     Field(
-        pattern=r"^[\u4e00-\u9fa5][A-Z][A-Z0-9]{5,6}$",
-        description="Province character, city letter, then 5 or 6 letters or digits",
-        examples=["京A12345"],
+        pattern=(
+            f"^[{PROVINCES}][A-HJ-NP-Z]"
+            f"(?:{_PLATE_CHARACTER}{{5,6}}|{_PLATE_CHARACTER}{{4}}[学警挂港澳领使])$"
+        ),
+        description=(
+            "Province character, city letter, then 5 letters or digits (6 on "
+            "new-energy vehicles), or 4 and a suffix such as 学 or 挂"
+        ),
+        examples=["京A12345", "粤BD12345", "浙A1234学"],
     ),
 ]
 InsurerCode = Annotated[
@@ -35,22 +54,26 @@ PartyId = Annotated[
 ]
 
 MAX_PARTIES = 10
+# A report must come soon after the accident; phones' clocks may run a little fast.
+MAX_REPORT_AGE = timedelta(days=7)
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 class Location(BaseModel):
-    """Where the accident happened."""
+    """Where the accident happened: a point within China and its street address."""
 
     model_config = ConfigDict(frozen=True)
 
-    latitude: float = Field(ge=-90, le=90)
-    longitude: float = Field(ge=-180, le=180)
-    address: str = Field(min_length=2, max_length=200)
+    # The bounding box of China's territory, so that a phone's 0,0 is caught.
+    latitude: float = Field(ge=3.8, le=53.6, allow_inf_nan=False)
+    longitude: float = Field(ge=73.4, le=135.1, allow_inf_nan=False)
+    address: OneLine = Field(min_length=2, max_length=200)
 
 
 class PartyInput(BaseModel):
     """A party as the reporter enters it."""
 
-    name: str = Field(min_length=1, max_length=50)
+    name: OneLine = Field(max_length=50)
     phone: MobileNumber
     plate: PlateNumber
     insurer_code: InsurerCode
@@ -66,10 +89,39 @@ class Party(PartyInput):
 class NewCase(BaseModel):
     """Request body that opens a case."""
 
-    accident_at: AwareDatetime
+    accident_at: AwareDatetime = Field(
+        description="When the accident happened, with its UTC offset, within the "
+        f"last {MAX_REPORT_AGE.days} days"
+    )
     location: Location
     parties: list[PartyInput] = Field(min_length=2, max_length=MAX_PARTIES)
-    description: str = Field(default="", max_length=2000)
+    description: MultiLine = Field(default="", max_length=2000)
+
+    @field_validator("accident_at")
+    @classmethod
+    def _accident_is_recent(cls, value: datetime) -> datetime:
+        now = datetime.now(UTC)
+        if value > now + CLOCK_SKEW:
+            raise ValueError(
+                "the accident time is in the future; check the phone's clock"
+            )
+        if value < now - MAX_REPORT_AGE:
+            raise ValueError(
+                f"the accident happened more than {MAX_REPORT_AGE.days} days ago; "
+                "report it at a traffic police station"
+            )
+        return value
+
+    @field_validator("parties")
+    @classmethod
+    def _insurers_are_known(cls, parties: list[PartyInput]) -> list[PartyInput]:
+        for index, party in enumerate(parties):
+            if party.insurer_code not in KNOWN_INSURERS:
+                raise ValueError(
+                    f"party {index + 1}: insurer code {party.insurer_code} is unknown; "
+                    f"known codes: {', '.join(sorted(KNOWN_INSURERS))}"
+                )
+        return parties
 
     @model_validator(mode="after")
     def _plates_are_distinct(self) -> "NewCase":

@@ -48,7 +48,10 @@ class SubmitRulingInput(BaseModel):
 
 
 class RulingAccepted(BaseModel):
+    """The ruling the workflow accepted, which a caller compares with its own."""
+
     ruled_at: datetime
+    ruling: Ruling | None = None
 
 
 class InsurerNotified(BaseModel):

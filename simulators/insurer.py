@@ -20,13 +20,26 @@ from common.kafka import (
 from common.logging import configure_logging
 from common.settings import PlatformSettings
 from contracts.events import ClaimOpened, ClaimSettled, InsurerNotification
+from contracts.insurers import KNOWN_INSURERS
 
 log = structlog.get_logger(__name__)
 
 
 class SimulatorSettings(PlatformSettings):
-    simulated_insurers: str = "PICC,PAIC,CPIC"
+    simulated_insurers: str = ",".join(KNOWN_INSURERS)
     simulated_settle_delay_seconds: float = 0.2
+
+
+# Every party's damage is taken as 2,000 CNY; an insurer pays its insured parties'
+# liability shares of it.
+SIMULATED_DAMAGE_CENTS = 200_000
+
+
+def _settlement_cents(event: InsurerNotification) -> int:
+    shares = sum(
+        event.ruling.share_of(party.party_id) for party in event.insured_parties
+    )
+    return SIMULATED_DAMAGE_CENTS * shares // 100
 
 
 def subscribe_simulator(broker: KafkaBroker, settings: SimulatorSettings) -> list[str]:
@@ -59,7 +72,7 @@ def subscribe_simulator(broker: KafkaBroker, settings: SimulatorSettings) -> lis
                 trace_id=event.trace_id,
                 insurer_code=event.insurer_code,
                 claim_number=claim_number,
-                amount_cents=sum(100_000 for _ in event.insured_parties),
+                amount_cents=_settlement_cents(event),
             ),
         )
         log.info(

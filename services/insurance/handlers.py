@@ -5,12 +5,15 @@ ignore what they already know), so the inbox check only saves work on redelivery
 """
 
 import uuid
+from uuid import UUID
 
 import structlog
 from faststream.kafka import KafkaBroker
+from pydantic import BaseModel
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
-from common.kafka import publish_event, subscribe
+from common.kafka import ensure_topics, publish_event, subscribe
 from common.settings import PlatformSettings
 from contracts.events import CaseRuled, ClaimOpened, ClaimSettled, InsurerNotification
 from contracts.workflow import (
@@ -27,18 +30,47 @@ from services.insurance.store import InsuranceStore
 log = structlog.get_logger(__name__)
 
 
+async def _signal_case(
+    temporal: Client, case_id: UUID, signal: str, argument: BaseModel
+) -> bool:
+    """Signal the case workflow; return False if no running workflow has that case.
+
+    An event for an unknown or closed case can never succeed, so it is logged and
+    dropped instead of being retried forever.
+    """
+    handle = temporal.get_workflow_handle(case_workflow_id(case_id))
+    try:
+        await handle.signal(signal, argument)
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise
+        log.warning(
+            "event for unknown or closed case dropped",
+            case_id=str(case_id),
+            signal=signal,
+            error=error.message,
+        )
+        return False
+    return True
+
+
 def subscribe_insurance(
     broker: KafkaBroker,
     settings: PlatformSettings,
     store: InsuranceStore,
     temporal: Client,
 ) -> None:
+    insurer_topics: set[str] = set()
+
     @subscribe(broker, settings, "insurance", CaseRuled.topic)
     async def on_case_ruled(event: CaseRuled) -> None:
         if await store.already_processed(event.event_id):
             return
-        handle = temporal.get_workflow_handle(case_workflow_id(event.case_id))
         for insurer_code in sorted({party.insurer_code for party in event.parties}):
+            topic = InsurerNotification.topic_for(insurer_code)
+            if topic not in insurer_topics:
+                await ensure_topics(settings, [topic])
+                insurer_topics.add(topic)
             notification = InsurerNotification(
                 event_id=uuid.uuid5(event.event_id, insurer_code),
                 case_id=event.case_id,
@@ -51,17 +83,15 @@ def subscribe_insurance(
                 ],
                 ruling=event.ruling,
             )
-            await publish_event(
-                broker,
-                settings,
-                notification,
-                InsurerNotification.topic_for(insurer_code),
-            )
+            await publish_event(broker, settings, notification, topic)
             await store.record_notification(
                 event.case_id, insurer_code, notification.event_id
             )
-            await handle.signal(
-                INSURER_NOTIFIED_SIGNAL, InsurerNotified(insurer_code=insurer_code)
+            await _signal_case(
+                temporal,
+                event.case_id,
+                INSURER_NOTIFIED_SIGNAL,
+                InsurerNotified(insurer_code=insurer_code),
             )
         await store.mark_processed(event.event_id, CaseRuled.topic)
         log.info(
@@ -70,25 +100,27 @@ def subscribe_insurance(
 
     @subscribe(broker, settings, "insurance", ClaimOpened.topic)
     async def on_claim_opened(event: ClaimOpened) -> None:
-        await store.record_claim_opened(
-            event.case_id, event.insurer_code, event.claim_number
-        )
-        handle = temporal.get_workflow_handle(case_workflow_id(event.case_id))
-        await handle.signal(
+        relayed = await _signal_case(
+            temporal,
+            event.case_id,
             CLAIM_OPENED_SIGNAL,
             ClaimOpenedSignal(
                 insurer_code=event.insurer_code, claim_number=event.claim_number
             ),
         )
-        log.info("claim opened", case_id=str(event.case_id), insurer=event.insurer_code)
+        if relayed:
+            await store.record_claim_opened(
+                event.case_id, event.insurer_code, event.claim_number
+            )
+            log.info(
+                "claim opened", case_id=str(event.case_id), insurer=event.insurer_code
+            )
 
     @subscribe(broker, settings, "insurance", ClaimSettled.topic)
     async def on_claim_settled(event: ClaimSettled) -> None:
-        await store.record_claim_settled(
-            event.case_id, event.insurer_code, event.claim_number, event.amount_cents
-        )
-        handle = temporal.get_workflow_handle(case_workflow_id(event.case_id))
-        await handle.signal(
+        relayed = await _signal_case(
+            temporal,
+            event.case_id,
             CLAIM_SETTLED_SIGNAL,
             ClaimSettledSignal(
                 insurer_code=event.insurer_code,
@@ -96,6 +128,13 @@ def subscribe_insurance(
                 amount_cents=event.amount_cents,
             ),
         )
-        log.info(
-            "claim settled", case_id=str(event.case_id), insurer=event.insurer_code
-        )
+        if relayed:
+            await store.record_claim_settled(
+                event.case_id,
+                event.insurer_code,
+                event.claim_number,
+                event.amount_cents,
+            )
+            log.info(
+                "claim settled", case_id=str(event.case_id), insurer=event.insurer_code
+            )

@@ -9,9 +9,12 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import structlog
+from aiokafka.errors import KafkaError
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel
+from starlette.requests import ClientDisconnect
 
+from common.http import ProblemBody, problem
 from common.kafka import publish_event
 from common.video import VideoLimits, VideoRejectedError, probe_video
 from contracts.case import (
@@ -25,6 +28,26 @@ from contracts.events import CaseSubmitted
 from services.intake.runtime import IntakeRuntime
 
 router = APIRouter(prefix="/cases", tags=["cases"])
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"description": description, "model": ProblemBody}
+    for code, description in {
+        404: "The case does not exist",
+        409: "The case is in a state that does not allow this",
+        413: "The video or body is too large",
+        422: "The video or the request was rejected, with the reason",
+        503: "A dependency did not answer in time; try again",
+    }.items()
+}
+_VIDEO_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "The video file itself, as the raw request body",
+        "content": {
+            media_type: {"schema": {"type": "string", "format": "binary"}}
+            for media_type in ("video/mp4", "video/quicktime", "video/webm")
+        },
+    }
+}
 log = structlog.get_logger(__name__)
 _CHUNK_BYTES = 1024 * 1024
 
@@ -56,12 +79,27 @@ class VideoAccepted(BaseModel):
 
 
 def _problem(
-    status_code: int, code: str, message: str, message_zh: str = ""
+    status_code: int, code: str, message: str, message_zh: str
 ) -> HTTPException:
-    detail: dict[str, Any] = {"code": code, "message": message}
-    if message_zh:
-        detail["message_zh"] = message_zh
-    return HTTPException(status_code=status_code, detail=detail)
+    return HTTPException(status_code, detail=problem(code, message, message_zh))
+
+
+def _case_not_found(case_id: UUID) -> HTTPException:
+    return _problem(
+        404,
+        "case_not_found",
+        f"case {case_id} does not exist; open a case first",
+        "案件不存在，请重新打开短信链接或重新报案。",
+    )
+
+
+def _already_submitted() -> HTTPException:
+    return _problem(
+        409,
+        "case_already_submitted",
+        "the case is submitted, so its video can no longer change",
+        "案件已提交，视频不能再更改。",
+    )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -84,11 +122,11 @@ async def create_case(body: NewCase, runtime: Runtime) -> CaseCreated:
     )
 
 
-@router.get("/{case_id}")
+@router.get("/{case_id}", responses=_ERRORS)
 async def get_case(case_id: UUID, runtime: Runtime) -> CaseView:
     stored = await runtime.cases.get(case_id)
     if stored is None:
-        raise _problem(404, "case_not_found", f"case {case_id} does not exist")
+        raise _case_not_found(case_id)
     return CaseView(
         case_id=case_id,
         status=stored.status,
@@ -96,21 +134,19 @@ async def get_case(case_id: UUID, runtime: Runtime) -> CaseView:
     )
 
 
-@router.put("/{case_id}/video")
+@router.put("/{case_id}/video", openapi_extra=_VIDEO_BODY, responses=_ERRORS)
 async def upload_video(
     case_id: UUID, request: Request, runtime: Runtime
 ) -> VideoAccepted:
     """Take the raw video bytes as the request body, check them and store them."""
     stored = await runtime.cases.get(case_id)
     if stored is None:
-        raise _problem(404, "case_not_found", f"case {case_id} does not exist")
+        raise _case_not_found(case_id)
     if stored.status != "draft":
-        raise _problem(
-            409, "case_already_submitted", "the case is submitted; its video is final"
-        )
-    declared = int(request.headers.get("content-length") or 0)
+        raise _already_submitted()
+    declared = request.headers.get("content-length", "0")
     limit = runtime.settings.intake_max_video_bytes
-    if declared > limit:
+    if declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
     structlog.contextvars.bind_contextvars(
         case_id=str(case_id), trace_id=stored.trace_id
@@ -134,38 +170,60 @@ async def upload_video(
         content_type=probed.content_type,
         facts=probed.facts,
     )
-    await runtime.cases.save_video(case_id, video)
+    if not await runtime.cases.save_video_if_draft(case_id, video):
+        log.info("video arrived after submission", object_key=key, sha256=digest)
+        raise _already_submitted()
     log.info("video stored", object_key=key, sha256=digest, size_bytes=size)
     return VideoAccepted(sha256=digest, size_bytes=size, facts=probed.facts)
 
 
-@router.post("/{case_id}/submit")
+@router.post("/{case_id}/submit", responses=_ERRORS)
 async def submit_case(case_id: UUID, runtime: Runtime) -> CaseView:
     """Submit the case for a remote ruling; submitting twice sends nothing new."""
     stored = await runtime.cases.get(case_id)
     if stored is None:
-        raise _problem(404, "case_not_found", f"case {case_id} does not exist")
-    video = await runtime.cases.get_video(case_id)
-    if video is None:
-        raise _problem(
-            409,
-            "video_missing",
-            "upload the scene video before submitting",
-            "请先上传现场视频。",
+        raise _case_not_found(case_id)
+    async with runtime.cases.submitting(case_id) as video:
+        if video is None:
+            raise _problem(
+                409,
+                "video_missing",
+                "upload the scene video before submitting",
+                "请先上传现场视频。",
+            )
+        # A fixed event id per case: a repeated submit republishes the same event,
+        # which the workflow starter and every consumer treat as a duplicate.
+        event = CaseSubmitted(
+            event_id=uuid.uuid5(case_id, "case.submitted"),
+            case_id=case_id,
+            trace_id=stored.trace_id,
+            case=stored.details,
+            video=video,
         )
-    # A fixed event id per case: a repeated submit republishes the same event,
-    # which the workflow starter and every consumer treat as a duplicate.
-    event = CaseSubmitted(
-        event_id=uuid.uuid5(case_id, "case.submitted"),
-        case_id=case_id,
-        trace_id=stored.trace_id,
-        case=stored.details,
-        video=video,
-    )
-    await publish_event(runtime.broker, runtime.settings, event)
-    await runtime.cases.mark_submitted(case_id)
+        await _publish_in_time(runtime, event)
     log.info("case submitted", case_id=str(case_id), trace_id=stored.trace_id)
     return CaseView(case_id=case_id, status="submitted", video=video)
+
+
+async def _publish_in_time(runtime: IntakeRuntime, event: CaseSubmitted) -> None:
+    timeout = runtime.settings.intake_publish_timeout_seconds
+    try:
+        await asyncio.wait_for(
+            publish_event(runtime.broker, runtime.settings, event), timeout
+        )
+    except (TimeoutError, KafkaError) as error:
+        log.warning(
+            "case not submitted",
+            case_id=str(event.case_id),
+            trace_id=event.trace_id,
+            error=repr(error),
+        )
+        raise _problem(
+            503,
+            "submission_unavailable",
+            f"the case could not be queued within {timeout:g} s; submit again shortly",
+            "系统繁忙，案件暂未提交，请稍后再点提交。",
+        ) from error
 
 
 async def _receive(request: Request, path: Path, limit: int) -> tuple[str, int]:
@@ -173,12 +231,21 @@ async def _receive(request: Request, path: Path, limit: int) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
     with path.open("wb") as file:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise _too_large(limit)
-            digest.update(chunk)
-            file.write(chunk)
+        try:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise _too_large(limit)
+                digest.update(chunk)
+                file.write(chunk)
+        except ClientDisconnect:
+            log.info("upload interrupted", received_bytes=size)
+            raise _problem(
+                400,
+                "upload_interrupted",
+                f"the connection closed after {size} bytes; send the video again",
+                "上传中断，请重新上传视频。",
+            ) from None
     return digest.hexdigest(), size
 
 

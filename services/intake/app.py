@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from common.db import create_pool
-from common.http import add_health_route
+from common.http import install_common_handlers
 from common.kafka import ensure_topics, make_broker
 from common.logging import configure_logging
 from common.storage import EvidenceStore
@@ -41,5 +41,5 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
 
     app = FastAPI(title="Dingze intake", version="1", lifespan=lifespan)
     app.include_router(router)
-    add_health_route(app)
+    install_common_handlers(app, is_upload=lambda path: path.endswith("/video"))
     return app

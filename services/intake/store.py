@@ -1,5 +1,7 @@
 """Intake's tables: cases as reported and the video each one carries."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -40,9 +42,20 @@ class CaseStore:
             trace_id=row["trace_id"],
         )
 
-    async def save_video(self, case_id: UUID, video: StoredEvidence) -> None:
-        await self._pool.execute(
-            """
+    async def save_video_if_draft(self, case_id: UUID, video: StoredEvidence) -> bool:
+        """Record the case's video unless the case was submitted in the meantime.
+
+        The row lock orders this against ``submit``, so a submission never goes out
+        with one video while intake records another.
+        """
+        async with self._pool.acquire() as connection, connection.transaction():
+            status = await connection.fetchval(
+                "SELECT status FROM cases WHERE case_id = $1 FOR UPDATE", case_id
+            )
+            if status != "draft":
+                return False
+            await connection.execute(
+                """
             INSERT INTO videos
                 (case_id, object_key, sha256, size_bytes, content_type, facts)
             VALUES ($1, $2, $3, $4, $5, $6)
@@ -53,14 +66,15 @@ class CaseStore:
                 content_type = excluded.content_type,
                 facts = excluded.facts,
                 uploaded_at = now()
-            """,
-            case_id,
-            video.object_key,
-            video.sha256,
-            video.size_bytes,
-            video.content_type,
-            video.facts.model_dump(mode="json"),
-        )
+                """,
+                case_id,
+                video.object_key,
+                video.sha256,
+                video.size_bytes,
+                video.content_type,
+                video.facts.model_dump(mode="json"),
+            )
+        return True
 
     async def get_video(self, case_id: UUID) -> StoredEvidence | None:
         row = await self._pool.fetchrow(
@@ -70,9 +84,25 @@ class CaseStore:
         )
         return None if row is None else StoredEvidence.model_validate(dict(row))
 
-    async def mark_submitted(self, case_id: UUID) -> None:
-        await self._pool.execute(
-            "UPDATE cases SET status = 'submitted',"
-            " submitted_at = coalesce(submitted_at, now()) WHERE case_id = $1",
-            case_id,
-        )
+    @asynccontextmanager
+    async def submitting(self, case_id: UUID) -> AsyncIterator[StoredEvidence | None]:
+        """Lock the case, yield its video, and mark it submitted if the block succeeds.
+
+        An upload finishing at the same moment waits for the lock and then finds the
+        case submitted.
+        """
+        async with self._pool.acquire() as connection, connection.transaction():
+            await connection.execute(
+                "SELECT 1 FROM cases WHERE case_id = $1 FOR UPDATE", case_id
+            )
+            row = await connection.fetchrow(
+                "SELECT object_key, sha256, size_bytes, content_type, facts"
+                " FROM videos WHERE case_id = $1",
+                case_id,
+            )
+            yield None if row is None else StoredEvidence.model_validate(dict(row))
+            await connection.execute(
+                "UPDATE cases SET status = 'submitted',"
+                " submitted_at = coalesce(submitted_at, now()) WHERE case_id = $1",
+                case_id,
+            )

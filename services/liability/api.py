@@ -1,16 +1,22 @@
 """The officers' HTTP API: the queue, a case with its video, and the ruling."""
 
+import hashlib
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import structlog
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import (
+    WorkflowExecutionStatus,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
+from common.http import ProblemBody, problem
 from contracts.events import CaseQueued
 from contracts.ruling import Ruling
 from contracts.workflow import (
@@ -23,6 +29,23 @@ from services.liability.runtime import LiabilityRuntime
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 log = structlog.get_logger(__name__)
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {
+        "description": "The case is not in the liability queue",
+        "model": ProblemBody,
+    },
+    409: {
+        "description": "The case does not take this ruling now",
+        "model": ProblemBody,
+    },
+    422: {"description": "The ruling is inconsistent", "model": ProblemBody},
+    503: {
+        "description": "The case workflow did not answer in time",
+        "model": ProblemBody,
+    },
+}
+# Validator refusals that describe the ruling itself rather than the case's state.
+_RULING_ERRORS = {"PartiesMismatch"}
 
 
 def _runtime(request: Request) -> LiabilityRuntime:
@@ -46,6 +69,7 @@ class CaseFile(BaseModel):
 
     status: str
     case: CaseQueued
+    ruling: Ruling | None
     video_url: str
     video_url_expires_at: datetime
 
@@ -54,6 +78,16 @@ class RulingResult(BaseModel):
     case_id: UUID
     status: str
     ruled_at: datetime
+
+
+def _error(status_code: int, code: str, message: str) -> HTTPException:
+    return HTTPException(status_code, detail=problem(code, message))
+
+
+def _not_in_queue(case_id: UUID) -> HTTPException:
+    return _error(
+        404, "case_not_found", f"case {case_id} is not in the liability queue"
+    )
 
 
 @router.get("")
@@ -74,58 +108,113 @@ async def list_queue(
     ]
 
 
-@router.get("/{case_id}")
+@router.get("/{case_id}", responses=_ERRORS)
 async def open_case(case_id: UUID, runtime: Runtime) -> CaseFile:
     found = await runtime.queue.get(case_id)
     if found is None:
-        raise HTTPException(404, f"case {case_id} is not in the liability queue")
-    event, status = found
+        raise _not_in_queue(case_id)
     lifetime = timedelta(minutes=runtime.settings.liability_video_link_minutes)
-    url = await runtime.evidence.presigned_get_url(event.video.object_key, lifetime)
-    log.info("case opened by officer", case_id=str(case_id), trace_id=event.trace_id)
+    url = await runtime.evidence.presigned_get_url(
+        found.event.video.object_key, lifetime
+    )
+    log.info(
+        "case opened by officer", case_id=str(case_id), trace_id=found.event.trace_id
+    )
     return CaseFile(
-        status=status,
-        case=event,
+        status=found.status,
+        case=found.event,
+        ruling=found.ruling,
         video_url=url,
         video_url_expires_at=datetime.now(UTC) + lifetime,
     )
 
 
-@router.post("/{case_id}/ruling")
+@router.post("/{case_id}/ruling", responses=_ERRORS)
 async def submit_ruling(
     case_id: UUID, ruling: Ruling, runtime: Runtime
 ) -> RulingResult:
     """Hand the ruling to the case workflow, which accepts it or says why not."""
     found = await runtime.queue.get(case_id)
     if found is None:
-        raise HTTPException(404, f"case {case_id} is not in the liability queue")
-    event, status = found
-    if status != "queued":
-        raise HTTPException(409, f"case {case_id} is already ruled")
+        raise _not_in_queue(case_id)
+    if found.status == "ruled" and found.ruling is not None:
+        raise _already_ruled(case_id, found.ruling)
+    if found.status == "closed":
+        raise _error(409, "case_closed", f"case {case_id} is closed without a ruling")
 
-    handle = runtime.temporal.get_workflow_handle(case_workflow_id(case_id))
-    try:
-        accepted = await handle.execute_update(
-            SUBMIT_RULING_UPDATE,
-            SubmitRulingInput(ruling=ruling),
-            id=f"ruling-{case_id}",
-            result_type=RulingAccepted,
-        )
-    except WorkflowUpdateFailedError as error:
-        cause = error.cause
-        message = cause.message if isinstance(cause, ApplicationError) else str(cause)
-        raise HTTPException(409, message) from error
-    except RPCError as error:
-        log.warning("ruling not delivered", case_id=str(case_id), error=str(error))
-        raise HTTPException(
-            503, "the case workflow is unreachable; try again"
-        ) from error
-
+    accepted = await _deliver(runtime, case_id, ruling)
+    if accepted.ruling is not None and accepted.ruling != ruling:
+        # The same update id came back with another officer's ruling: that one won.
+        await runtime.queue.mark_ruled(case_id, accepted.ruling, accepted.ruled_at)
+        raise _already_ruled(case_id, accepted.ruling)
     await runtime.queue.mark_ruled(case_id, ruling, accepted.ruled_at)
     log.info(
         "ruling accepted",
         case_id=str(case_id),
-        trace_id=event.trace_id,
+        trace_id=found.event.trace_id,
         officer=ruling.officer_id,
     )
     return RulingResult(case_id=case_id, status="ruled", ruled_at=accepted.ruled_at)
+
+
+async def _deliver(
+    runtime: LiabilityRuntime, case_id: UUID, ruling: Ruling
+) -> RulingAccepted:
+    """Run the ruling update; its id comes from its content, so a resend is harmless."""
+    handle = runtime.temporal.get_workflow_handle(case_workflow_id(case_id))
+    fingerprint = hashlib.sha256(ruling.model_dump_json().encode()).hexdigest()[:16]
+    timeout = runtime.settings.liability_workflow_timeout_seconds
+    try:
+        accepted: RulingAccepted = await handle.execute_update(
+            SUBMIT_RULING_UPDATE,
+            SubmitRulingInput(ruling=ruling),
+            id=f"ruling-{fingerprint}",
+            result_type=RulingAccepted,
+            rpc_timeout=timedelta(seconds=timeout),
+        )
+    except WorkflowUpdateFailedError as error:
+        cause = error.cause
+        message = cause.message if isinstance(cause, ApplicationError) else str(cause)
+        kind = cause.type if isinstance(cause, ApplicationError) else None
+        log.info("ruling rejected by workflow", case_id=str(case_id), reason=message)
+        if kind in _RULING_ERRORS:
+            raise _error(422, "ruling_rejected", message) from error
+        raise _error(409, "case_not_awaiting_ruling", message) from error
+    except WorkflowUpdateRPCTimeoutOrCancelledError as error:
+        raise _workflow_unavailable(case_id, timeout, error) from error
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND or await _workflow_ended(handle):
+            await runtime.queue.mark_closed(case_id, "workflow_ended")
+            raise _error(
+                409, "case_closed", f"the workflow of case {case_id} has ended"
+            ) from error
+        raise _workflow_unavailable(case_id, timeout, error) from error
+    return accepted
+
+
+def _workflow_unavailable(
+    case_id: UUID, timeout: float, error: Exception
+) -> HTTPException:
+    log.warning("ruling not delivered", case_id=str(case_id), error=repr(error))
+    return _error(
+        503,
+        "workflow_unavailable",
+        f"the case workflow did not answer within {timeout:g} s; send the same "
+        "ruling again to learn whether it was accepted",
+    )
+
+
+async def _workflow_ended(handle: Any) -> bool:
+    try:
+        description = await handle.describe(rpc_timeout=timedelta(seconds=5))
+    except RPCError:
+        return False
+    return bool(description.status != WorkflowExecutionStatus.RUNNING)
+
+
+def _already_ruled(case_id: UUID, ruling: Ruling) -> HTTPException:
+    return _error(
+        409,
+        "case_already_ruled",
+        f"case {case_id} was already ruled by officer {ruling.officer_id}",
+    )

@@ -6,12 +6,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from common.db import create_pool
-from common.http import add_health_route
+from common.http import install_common_handlers
 from common.kafka import ensure_topics, make_broker
 from common.logging import configure_logging
 from common.storage import EvidenceStore
 from common.temporal import connect_temporal
-from contracts.events import CaseQueued
+from contracts.events import CaseClosed, CaseQueued
 from services.liability.api import router
 from services.liability.handlers import subscribe_queue
 from services.liability.runtime import LiabilityRuntime
@@ -25,7 +25,7 @@ def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await ensure_topics(settings, [CaseQueued.topic])
+        await ensure_topics(settings, [CaseQueued.topic, CaseClosed.topic])
         pool = await create_pool(settings.database_url, "liability")
         queue = QueueStore(pool)
         broker = make_broker(settings, "liability")
@@ -45,5 +45,5 @@ def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
 
     app = FastAPI(title="Dingze liability center", version="1", lifespan=lifespan)
     app.include_router(router)
-    add_health_route(app)
+    install_common_handlers(app)
     return app

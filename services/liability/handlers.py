@@ -5,7 +5,7 @@ from faststream.kafka import KafkaBroker
 
 from common.kafka import subscribe
 from common.settings import PlatformSettings
-from contracts.events import CaseQueued
+from contracts.events import CaseClosed, CaseQueued
 from services.liability.store import QueueStore
 
 log = structlog.get_logger(__name__)
@@ -18,3 +18,7 @@ def subscribe_queue(
     async def on_case_queued(event: CaseQueued) -> None:
         await store.enqueue(event)
         log.info("case queued", case_id=str(event.case_id), trace_id=event.trace_id)
+
+    @subscribe(broker, settings, "liability", CaseClosed.topic)
+    async def on_case_closed(event: CaseClosed) -> None:
+        await store.mark_closed(event.case_id, event.outcome)

@@ -7,3 +7,4 @@ class LiabilitySettings(PlatformSettings):
     liability_host: str = "127.0.0.1"
     liability_port: int = 8102
     liability_video_link_minutes: int = 15
+    liability_workflow_timeout_seconds: float = 10.0

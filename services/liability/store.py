@@ -1,5 +1,6 @@
 """The officer queue: cases waiting for a ruling, and the rulings given."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -7,6 +8,13 @@ import asyncpg
 
 from contracts.events import CaseQueued
 from contracts.ruling import Ruling
+
+
+@dataclass(frozen=True)
+class QueuedCaseRecord:
+    event: CaseQueued
+    status: str
+    ruling: Ruling | None
 
 
 class QueueStore:
@@ -34,13 +42,28 @@ class QueueStore:
             for row in rows
         ]
 
-    async def get(self, case_id: UUID) -> tuple[CaseQueued, str] | None:
+    async def get(self, case_id: UUID) -> QueuedCaseRecord | None:
         row = await self._pool.fetchrow(
-            "SELECT queued_event, status FROM cases WHERE case_id = $1", case_id
+            "SELECT queued_event, status, ruling FROM cases WHERE case_id = $1", case_id
         )
         if row is None:
             return None
-        return CaseQueued.model_validate(row["queued_event"]), row["status"]
+        return QueuedCaseRecord(
+            event=CaseQueued.model_validate(row["queued_event"]),
+            status=row["status"],
+            ruling=None
+            if row["ruling"] is None
+            else Ruling.model_validate(row["ruling"]),
+        )
+
+    async def mark_closed(self, case_id: UUID, outcome: str) -> None:
+        """Take a case out of the queue; a ruled case keeps its status."""
+        await self._pool.execute(
+            "UPDATE cases SET status = 'closed', closed_outcome = $2"
+            " WHERE case_id = $1 AND status = 'queued'",
+            case_id,
+            outcome,
+        )
 
     async def mark_ruled(
         self, case_id: UUID, ruling: Ruling, ruled_at: datetime

@@ -2,6 +2,8 @@
 
 import string
 
+from common.kafka_retry import PermanentMessageError
+
 SIGNATURE = "【定责】"
 
 TEMPLATES: dict[str, str] = {
@@ -9,8 +11,11 @@ TEMPLATES: dict[str, str] = {
         "您好，事故案件 {case_number}（车牌 {plate}）的现场视频已收到，"
         "您可以驶离现场。责任认定结果将以短信通知。"
     ),
+    # The case is already submitted, so the party cannot upload again from the phone:
+    # the message hands the case to officers instead of asking for a new video.
     "evidence_rejected": (
-        "您好，事故案件 {case_number}（车牌 {plate}）的视频未通过检查：{reason}"
+        "您好，事故案件 {case_number}（车牌 {plate}）的现场视频未通过核验，"
+        "本案转由交警人工处理，民警将与您联系，请保持电话畅通。"
     ),
     "liability_ruled": (
         "您好，事故案件 {case_number}（车牌 {plate}）已完成责任认定，"
@@ -22,8 +27,8 @@ TEMPLATES: dict[str, str] = {
 }
 
 
-class TemplateError(ValueError):
-    pass
+class TemplateError(PermanentMessageError):
+    """An SMS request names an unknown template or lacks a variable."""
 
 
 def required_variables(template: str) -> set[str]:

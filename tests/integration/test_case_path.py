@@ -6,6 +6,7 @@ from collections import Counter
 from pathlib import Path
 from uuid import UUID
 
+import httpx
 import pytest
 from temporalio.client import Client
 
@@ -33,6 +34,17 @@ async def _outcome(temporal: Client, case_id: UUID) -> CaseOutcome:
     outcome = await asyncio.wait_for(handle.result(), timeout=120)
     assert isinstance(outcome, CaseOutcome)
     return outcome
+
+
+async def _rule_until_answered(
+    client: PlatformClient, case_id: UUID, attempts: int = 6
+) -> httpx.Response:
+    """Send the ruling again while the workflow is unavailable, as an officer would."""
+    for _ in range(attempts):
+        response = await client.rule(case_id, sample_ruling())
+        if response.status_code != 503:
+            return response
+    return response
 
 
 def _sends_per_message(platform: PlatformProcesses) -> Counter[str]:
@@ -98,10 +110,14 @@ async def test_case_finishes_after_worker_is_killed(
     ruling_sent = asyncio.create_task(client.rule(case_id, sample_ruling()))
     await asyncio.sleep(1)
     platform.start("worker", "workflows.case")
-    ruled = await ruling_sent
+    first = await ruling_sent
+    ruled = first
+    if first.status_code == 503:
+        ruled = await _rule_until_answered(client, case_id)
     outcome = await _outcome(temporal, case_id)
     sends = _sends_per_message(platform)
 
+    assert first.status_code in {200, 503}, first.text
     assert ruled.status_code == 200, ruled.text
     assert outcome.outcome == "settled"
     case_sends = {

@@ -1,10 +1,15 @@
 """What the platform refuses, and the messages it gives."""
 
+import asyncio
+import json
 from collections.abc import Callable
 from pathlib import Path
+from uuid import UUID
 
 import pytest
+from temporalio.client import Client
 
+from contracts.workflow import case_workflow_id
 from demo.client import PlatformClient, sample_case, sample_ruling
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
@@ -60,6 +65,113 @@ async def test_ruling_not_adding_up_is_rejected(
     assert "must add up to 100, got 90" in response.text
 
 
+async def _queued_case(client: PlatformClient, video: Path) -> UUID:
+    case_id = await client.open_case(sample_case())
+    await client.upload_video(case_id, video)
+    await client.submit(case_id)
+    await client.wait_until_queued(case_id)
+    return case_id
+
+
+async def test_concurrent_rulings_have_one_winner(
+    client: PlatformClient, video: Path
+) -> None:
+    case_id = await _queued_case(client, video)
+    first = sample_ruling()
+    second = sample_ruling()
+    second["officer_id"] = "330199"
+    second["liabilities"] = [
+        {"party_id": "A", "category": "full", "share": 100},
+        {"party_id": "B", "category": "none", "share": 0},
+    ]
+
+    responses = await asyncio.gather(
+        client.rule(case_id, first), client.rule(case_id, second)
+    )
+    case_file = await client.wait_until_queued(case_id)
+
+    codes = sorted(response.status_code for response in responses)
+    assert codes == [200, 409]
+    winner = first if responses[0].status_code == 200 else second
+    assert case_file["status"] == "ruled"
+    assert case_file["ruling"]["officer_id"] == winner["officer_id"]
+    assert case_file["ruling"]["liabilities"] == winner["liabilities"]
+
+
+async def test_ruling_with_control_character_is_rejected(
+    client: PlatformClient,
+) -> None:
+    case_id = await client.open_case(sample_case())
+    ruling = sample_ruling()
+    ruling["facts"] = "A 车全责\u0000"
+
+    response = await client.rule(case_id, ruling)
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "facts"]
+    assert "U+0000" in response.json()["detail"][0]["msg"]
+
+
+async def test_unknown_insurer_is_rejected_at_intake(client: PlatformClient) -> None:
+    case = sample_case()
+    case["parties"][1]["insurer_code"] = "ZZBX"
+
+    response = await client.http.post(f"{client.urls.intake}/cases", json=case)
+
+    assert response.status_code == 422
+    assert "insurer code ZZBX is unknown" in response.json()["detail"][0]["msg"]
+
+
+async def test_not_a_number_is_rejected_without_echo(client: PlatformClient) -> None:
+    body = json.dumps(sample_case()).replace("30.27415", "NaN")
+
+    response = await client.http.post(
+        f"{client.urls.intake}/cases",
+        content=body,
+        headers={"content-type": "application/json"},
+    )
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "location", "latitude"]
+    assert "input" not in response.json()["detail"][0]
+
+
+async def test_oversized_body_is_rejected(client: PlatformClient) -> None:
+    case = sample_case()
+    case["description"] = "长" * 2_000_000
+
+    response = await client.http.post(f"{client.urls.intake}/cases", json=case)
+
+    assert response.status_code == 413
+    assert response.json()["detail"]["code"] == "body_too_large"
+
+
+async def test_upload_after_submit_is_rejected(
+    client: PlatformClient, video: Path
+) -> None:
+    case_id = await _queued_case(client, video)
+
+    response = await client.upload_video(case_id, video)
+
+    assert response.status_code == 409
+    assert response.json()["detail"]["code"] == "case_already_submitted"
+    assert response.json()["detail"]["message_zh"]
+
+
+async def test_ruling_for_ended_workflow_closes_case(
+    client: PlatformClient, temporal: Client, video: Path
+) -> None:
+    case_id = await _queued_case(client, video)
+    await temporal.get_workflow_handle(case_workflow_id(case_id)).terminate("test")
+
+    response = await client.rule(case_id, sample_ruling())
+    queue = await client.queue()
+
+    assert response.status_code == 409
+    assert response.json()["detail"]["code"] == "case_closed"
+    assert str(case_id) not in {item["case_id"] for item in queue}
+
+
 async def test_ruling_for_unknown_party_is_rejected(
     client: PlatformClient, video: Path
 ) -> None:
@@ -74,11 +186,13 @@ async def test_ruling_for_unknown_party_is_rejected(
     accepted = await client.rule(case_id, sample_ruling())
     again = await client.rule(case_id, sample_ruling())
 
-    assert response.status_code == 409
-    assert "the case has ['A', 'B']" in response.json()["detail"]
+    assert response.status_code == 422
+    assert response.json()["detail"]["code"] == "ruling_rejected"
+    assert "the case has ['A', 'B']" in response.json()["detail"]["message"]
     assert accepted.status_code == 200
     assert again.status_code == 409
-    assert "already ruled" in again.json()["detail"]
+    assert again.json()["detail"]["code"] == "case_already_ruled"
+    assert "by officer 330102" in again.json()["detail"]["message"]
 
 
 async def test_ruling_for_case_not_in_queue_is_rejected(client: PlatformClient) -> None:
@@ -87,4 +201,5 @@ async def test_ruling_for_case_not_in_queue_is_rejected(client: PlatformClient) 
     response = await client.rule(case_id, sample_ruling())
 
     assert response.status_code == 404
-    assert "not in the liability queue" in response.json()["detail"]
+    assert response.json()["detail"]["code"] == "case_not_found"
+    assert "not in the liability queue" in response.json()["detail"]["message"]

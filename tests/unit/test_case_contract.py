@@ -1,3 +1,5 @@
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from pydantic import ValidationError
 
@@ -50,3 +52,102 @@ def test_every_event_has_its_own_topic() -> None:
 
     assert len(set(topics)) == len(topics)
     assert InsurerNotification.topic_for("PICC") == "insurer.picc.notifications"
+
+
+@pytest.mark.parametrize(
+    "plate",
+    ["浙A12345", "粤BD12345", "浙A1234学", "京A1234挂"],
+    ids=["ordinary", "new-energy", "learner", "trailer"],
+)
+def test_valid_plate_is_accepted(plate: str) -> None:
+    payload = sample_case()
+    payload["parties"][0]["plate"] = plate
+
+    case = NewCase.model_validate(payload)
+
+    assert case.parties[0].plate == plate
+
+
+@pytest.mark.parametrize(
+    "plate",
+    ["我A12345", "浙AIO000", "浙A123", "浙a12345"],
+    ids=["not-a-province", "letters-i-and-o", "too-short", "lower-case"],
+)
+def test_invalid_plate_is_rejected(plate: str) -> None:
+    payload = sample_case()
+    payload["parties"][0]["plate"] = plate
+
+    with pytest.raises(ValidationError) as error:
+        NewCase.model_validate(payload)
+
+    assert error.value.errors()[0]["loc"] == ("parties", 0, "plate")
+
+
+def test_unknown_insurer_is_rejected_with_known_codes() -> None:
+    payload = sample_case()
+    payload["parties"][1]["insurer_code"] = "ZZBX"
+
+    with pytest.raises(ValidationError) as error:
+        NewCase.model_validate(payload)
+
+    assert "party 2: insurer code ZZBX is unknown" in str(error.value)
+    assert "PICC" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("accident_at", "message"),
+    [
+        ((datetime.now(UTC) + timedelta(hours=1)).isoformat(), "in the future"),
+        ((datetime.now(UTC) - timedelta(days=30)).isoformat(), "more than 7 days ago"),
+        ("2026-12-04T10:00:00", "timezone"),
+    ],
+    ids=["future", "month-old", "no-timezone"],
+)
+def test_implausible_accident_time_is_rejected(accident_at: str, message: str) -> None:
+    payload = sample_case()
+    payload["accident_at"] = accident_at
+
+    with pytest.raises(ValidationError) as error:
+        NewCase.model_validate(payload)
+
+    assert error.value.errors()[0]["loc"] == ("accident_at",)
+    assert message in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("latitude", 0.0), ("longitude", 0.0), ("latitude", float("nan"))],
+    ids=["zero-latitude", "zero-longitude", "nan"],
+)
+def test_location_outside_china_is_rejected(field: str, value: float) -> None:
+    payload = sample_case()
+    payload["location"][field] = value
+
+    with pytest.raises(ValidationError) as error:
+        NewCase.model_validate(payload)
+
+    assert error.value.errors()[0]["loc"] == ("location", field)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [" ", "a\u0000", "\u200b\u200b", "\u202e", "\ud800"],
+    ids=["blank", "nul", "zero-width", "bidi-override", "lone-surrogate"],
+)
+def test_unprintable_name_is_rejected(name: str) -> None:
+    payload = sample_case()
+    payload["parties"][0]["name"] = name
+
+    with pytest.raises(ValidationError) as error:
+        NewCase.model_validate(payload)
+
+    assert error.value.errors()[0]["loc"] == ("parties", 0, "name")
+
+
+def test_name_is_trimmed() -> None:
+    payload = sample_case()
+    payload["parties"][0]["name"] = "  张伟 "
+
+    case = NewCase.model_validate(payload)
+
+    assert case.parties[0].name == "张伟"

@@ -1,9 +1,42 @@
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import BaseModel
 from structlog.testing import capture_logs
 
 from common import kafka_retry
-from common.kafka_retry import BackoffOnFailureMiddleware, retry_delay
+from common.kafka_retry import (
+    MAX_ATTEMPTS,
+    PermanentMessageError,
+    dead_letter_middleware,
+    retry_delay,
+)
+
+
+class Order(BaseModel):
+    order_id: int
+
+
+@pytest.fixture
+def slept(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    pauses: list[float] = []
+
+    async def record_sleep(seconds: float) -> None:
+        pauses.append(seconds)
+
+    monkeypatch.setattr("common.kafka_retry.asyncio.sleep", record_sleep)
+    return pauses
+
+
+def _broker_with_dead_letters() -> tuple[KafkaBroker, list[bytes]]:
+    broker = KafkaBroker(middlewares=[dead_letter_middleware("p.")])
+    dead: list[bytes] = []
+
+    @broker.subscriber("p.dead-letter")
+    async def collect(message: KafkaMessage) -> None:
+        dead.append(message.body)
+
+    return broker, dead
 
 
 def test_retry_delay_doubles_up_to_cap() -> None:
@@ -13,29 +46,65 @@ def test_retry_delay_doubles_up_to_cap() -> None:
     assert max(delays) == kafka_retry.MAX_DELAY_SECONDS
 
 
-async def test_redelivered_failure_waits_longer(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    slept: list[float] = []
+async def test_redelivered_failure_waits_longer(slept: list[float]) -> None:
+    broker, dead = _broker_with_dead_letters()
 
-    async def record_sleep(seconds: float) -> None:
-        slept.append(seconds)
-
-    monkeypatch.setattr("common.kafka_retry.asyncio.sleep", record_sleep)
-    broker = KafkaBroker(middlewares=[BackoffOnFailureMiddleware])
-
-    @broker.subscriber("always-fails")
-    async def handler(body: dict[str, str]) -> None:
-        raise RuntimeError("boom")
+    @broker.subscriber("orders")
+    async def handler(order: Order) -> None:
+        raise RuntimeError("database down")
 
     # The in-memory broker gives every message the same position, as a redelivery.
     with capture_logs() as logs:
         async with TestKafkaBroker(broker) as test_broker:
             for _ in range(2):
-                with pytest.raises(RuntimeError, match="boom"):
-                    await test_broker.publish({"a": "b"}, "always-fails")
+                with pytest.raises(RuntimeError, match="database down"):
+                    await test_broker.publish({"order_id": 1}, "orders")
 
     failures = [entry for entry in logs if entry["event"] == "message handling failed"]
-    assert [entry["topic"] for entry in failures] == ["always-fails", "always-fails"]
     assert [entry["attempts"] for entry in failures] == [1, 2]
     assert slept == [0.5, 1.0]
+    assert dead == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"not json {", b'{"order_id": "x"}', b'{"order_id": 1}'],
+    ids=["not-json", "wrong-schema", "handler-gives-up"],
+)
+async def test_hopeless_message_goes_to_dead_letters(
+    slept: list[float], body: bytes
+) -> None:
+    broker, dead = _broker_with_dead_letters()
+
+    @broker.subscriber("orders")
+    async def handler(order: Order) -> None:
+        raise PermanentMessageError("unknown template")
+
+    with capture_logs() as logs:
+        async with TestKafkaBroker(broker) as test_broker:
+            await test_broker.publish(body, "orders")
+
+    moved = [e for e in logs if e["event"] == "message moved to dead-letter topic"]
+    assert dead == [body]
+    assert len(moved) == 1
+    assert moved[0]["topic"] == "orders"
+    assert slept == []
+
+
+async def test_message_failing_every_time_ends_in_dead_letters(
+    slept: list[float],
+) -> None:
+    broker, dead = _broker_with_dead_letters()
+
+    @broker.subscriber("orders")
+    async def handler(order: Order) -> None:
+        raise RuntimeError("still down")
+
+    async with TestKafkaBroker(broker) as test_broker:
+        for _ in range(MAX_ATTEMPTS - 1):
+            with pytest.raises(RuntimeError):
+                await test_broker.publish({"order_id": 1}, "orders")
+        await test_broker.publish({"order_id": 1}, "orders")
+
+    assert len(slept) == MAX_ATTEMPTS - 1
+    assert dead == [b'{"order_id":1}']

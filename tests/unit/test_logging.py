@@ -1,9 +1,10 @@
 import json
+import logging
 
 import pytest
 import structlog
 
-from common.logging import configure_logging, mask_phone_numbers
+from common.logging import RepeatFilter, configure_logging, mask_phone_numbers
 
 
 def test_mobile_number_is_masked() -> None:
@@ -30,3 +31,36 @@ def test_log_line_is_json_without_full_phone(
     assert record["case_id"] == "c-1"
     assert record["phone"] == "139****4321"
     assert "13987654321" not in json.dumps(record, ensure_ascii=False)
+
+
+def test_nested_phone_number_is_masked(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("test")
+
+    structlog.get_logger("t").info("party", party={"phones": ["13912345678"]})
+
+    record = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert record["party"] == {"phones": ["139****5678"]}
+
+
+def test_repeated_line_is_held_back_and_counted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = [100.0]
+    monkeypatch.setattr("common.logging.time.monotonic", lambda: clock[0])
+    repeat_filter = RepeatFilter(window_seconds=10)
+
+    def record(address: str) -> logging.LogRecord:
+        return logging.LogRecord(
+            "aiokafka", logging.ERROR, "", 0, "Unable connect to %r", (address,), None
+        )
+
+    passed = [repeat_filter.filter(record("k")) for _ in range(5)]
+    other_passed = repeat_filter.filter(record("j"))
+    clock[0] += 11
+    after_window = record("k")
+    after_window_passed = repeat_filter.filter(after_window)
+
+    assert passed == [True, False, False, False, False]
+    assert other_passed
+    assert after_window_passed
+    assert after_window.getMessage() == "Unable connect to 'k' (repeated 4 times)"

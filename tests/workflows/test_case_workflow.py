@@ -47,9 +47,7 @@ class StandInActivities:
     async def check_evidence(self, request: EvidenceCheckInput) -> EvidenceCheckResult:
         if self.evidence_accepted:
             return EvidenceCheckResult(accepted=True)
-        return EvidenceCheckResult(
-            accepted=False, reason="hash differs", reason_zh="校验失败"
-        )
+        return EvidenceCheckResult(accepted=False, reason="hash differs")
 
     @activity.defn(name="queue_for_officer")
     async def queue_for_officer(self, event: CaseQueued) -> None:

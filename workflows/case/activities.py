@@ -54,14 +54,11 @@ class CaseActivities:
                         f"stored video hash {actual} differs from "
                         f"{request.video.sha256}"
                     ),
-                    reason_zh="证据文件校验失败，请重新上传视频。",
                 )
             try:
                 await asyncio.to_thread(probe_video, path)
             except VideoRejectedError as error:
-                return EvidenceCheckResult(
-                    accepted=False, reason=error.message, reason_zh=error.message_zh
-                )
+                return EvidenceCheckResult(accepted=False, reason=error.message)
         return EvidenceCheckResult(accepted=True)
 
     @activity.defn

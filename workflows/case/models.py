@@ -16,7 +16,6 @@ class EvidenceCheckInput(BaseModel):
 class EvidenceCheckResult(BaseModel):
     accepted: bool
     reason: str = ""
-    reason_zh: str = ""
 
 
 class SmsBatch(BaseModel):

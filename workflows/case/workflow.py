@@ -75,7 +75,7 @@ class RemoteLiabilityCaseWorkflow:
         )
         if not check.accepted:
             self._record("evidence rejected", check.reason)
-            await self._send_sms("evidence_rejected", {"reason": check.reason_zh})
+            await self._send_sms("evidence_rejected", {})
             return await self._close("evidence_rejected")
         self._record("evidence checked", f"sha256 {request.video.sha256[:12]}")
         await self._send_sms("evidence_received", {})
@@ -141,7 +141,7 @@ class RemoteLiabilityCaseWorkflow:
     def submit_ruling(self, request: SubmitRulingInput) -> RulingAccepted:
         self._ruling = request.ruling
         self._record("ruling accepted", f"officer {request.ruling.officer_id}")
-        return RulingAccepted(ruled_at=workflow.now())
+        return RulingAccepted(ruled_at=workflow.now(), ruling=request.ruling)
 
     @submit_ruling.validator
     def _validate_ruling(self, request: SubmitRulingInput) -> None:

@@ -1,0 +1,90 @@
+"""Messages no handler can use must not stop the cases behind them."""
+
+import asyncio
+import uuid
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from temporalio.client import Client
+
+from common.settings import PlatformSettings
+from contracts.events import ClaimOpened, SmsRequested
+from contracts.workflow import CaseOutcome, case_workflow_id
+from demo.client import PlatformClient, sample_case, sample_ruling
+from tests.support.platform import PlatformProcesses
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
+
+
+async def _poison_every_partition(settings: PlatformSettings, prefix: str) -> int:
+    """Send, on every partition, a non-JSON SMS request and a claim for no case."""
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
+    await producer.start()
+    try:
+        partitions = await producer.partitions_for(f"{prefix}{SmsRequested.topic}")
+        for partition in sorted(partitions):
+            await producer.send_and_wait(
+                f"{prefix}{SmsRequested.topic}", b"not json {", partition=partition
+            )
+            stray_claim = ClaimOpened(
+                case_id=uuid.uuid4(), insurer_code="PICC", claim_number="PICC-STRAY"
+            )
+            await producer.send_and_wait(
+                f"{prefix}{ClaimOpened.topic}",
+                stray_claim.model_dump_json().encode(),
+                partition=partition,
+            )
+        return len(partitions)
+    finally:
+        await producer.stop()
+
+
+async def _dead_letters(settings: PlatformSettings, prefix: str) -> list[str]:
+    """Return the original topic of every message in the dead-letter topic."""
+    consumer = AIOKafkaConsumer(
+        f"{prefix}dead-letter",
+        bootstrap_servers=settings.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        topics: list[str] = []
+        for _ in range(5):
+            batches = await consumer.getmany(timeout_ms=1000)
+            topics += [
+                dict(record.headers)["original-topic"].decode()
+                for records in batches.values()
+                for record in records
+            ]
+        return topics
+    finally:
+        await consumer.stop()
+
+
+async def test_cases_settle_past_poison_messages(
+    client: PlatformClient,
+    temporal: Client,
+    platform: PlatformProcesses,
+    settings: PlatformSettings,
+    video: Path,
+) -> None:
+    prefix = platform.env["DINGZE_KAFKA_TOPIC_PREFIX"]
+    poisoned = await _poison_every_partition(settings, prefix)
+
+    case_id = await client.open_case(sample_case())
+    await client.upload_video(case_id, video)
+    await client.submit(case_id)
+    await client.wait_until_queued(case_id)
+    await client.rule(case_id, sample_ruling())
+    handle = temporal.get_workflow_handle(
+        case_workflow_id(case_id), result_type=CaseOutcome
+    )
+    outcome = await asyncio.wait_for(handle.result(), timeout=120)
+    dead = await _dead_letters(settings, prefix)
+
+    assert outcome.outcome == "settled"
+    assert dead.count(f"{prefix}{SmsRequested.topic}") == poisoned
+    dropped = platform.log_text("insurance").count("event for unknown or closed case")
+    assert dropped == poisoned

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from common.db import create_pool
 from common.http import add_health_route
 from common.kafka import ensure_topics, make_broker
+from common.lifecycle import consuming
 from common.logging import configure_logging
 from common.temporal import connect_temporal
 from contracts.events import CaseRuled, ClaimOpened, ClaimSettled
@@ -30,12 +31,8 @@ def create_app(settings: InsuranceSettings | None = None) -> FastAPI:
         subscribe_insurance(
             broker, settings, InsuranceStore(pool), await connect_temporal(settings)
         )
-        await broker.start()
-        try:
+        async with consuming(broker, pool):
             yield
-        finally:
-            await broker.stop()
-            await pool.close()
 
     app = FastAPI(title="Dingze insurance", version="1", lifespan=lifespan)
     add_health_route(app)

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from common.db import create_pool
 from common.http import install_common_handlers
 from common.kafka import ensure_topics, make_broker
+from common.lifecycle import consuming
 from common.logging import configure_logging
 from common.storage import EvidenceStore
 from contracts.events import CaseSubmitted
@@ -26,18 +27,14 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         await ensure_topics(settings, [CaseSubmitted.topic])
         pool = await create_pool(settings.database_url, "intake")
         broker = make_broker(settings, "intake")
-        await broker.start()
         app.state.runtime = IntakeRuntime(
             settings=settings,
             cases=CaseStore(pool),
             evidence=EvidenceStore(settings),
             broker=broker,
         )
-        try:
+        async with consuming(broker, pool):
             yield
-        finally:
-            await broker.stop()
-            await pool.close()
 
     app = FastAPI(title="Dingze intake", version="1", lifespan=lifespan)
     app.include_router(router)

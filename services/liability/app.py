@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from common.db import create_pool
 from common.http import install_common_handlers
 from common.kafka import ensure_topics, make_broker
+from common.lifecycle import consuming
 from common.logging import configure_logging
 from common.storage import EvidenceStore
 from common.temporal import connect_temporal
@@ -36,12 +37,8 @@ def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
             evidence=EvidenceStore(settings),
             temporal=await connect_temporal(settings),
         )
-        await broker.start()
-        try:
+        async with consuming(broker, pool):
             yield
-        finally:
-            await broker.stop()
-            await pool.close()
 
     app = FastAPI(title="Dingze liability center", version="1", lifespan=lifespan)
     app.include_router(router)

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from common.db import create_pool
 from common.http import add_health_route
 from common.kafka import ensure_topics, make_broker
+from common.lifecycle import consuming
 from common.logging import configure_logging
 from contracts.events import SmsRequested
 from services.notify.api import router
@@ -29,12 +30,8 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
         app.state.messages = MessageStore(pool)
         broker = make_broker(settings, "notify")
         subscribe_sms(broker, settings, app.state.messages, provider)
-        await broker.start()
-        try:
+        async with consuming(broker, pool):
             yield
-        finally:
-            await broker.stop()
-            await pool.close()
 
     app = FastAPI(title="Dingze notify", version="1", lifespan=lifespan)
     app.include_router(router)

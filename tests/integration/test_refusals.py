@@ -15,6 +15,14 @@ from demo.client import PlatformClient, sample_case, sample_ruling
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
 
+async def _queued_case(client: PlatformClient, video: Path) -> UUID:
+    case_id = await client.open_case(sample_case())
+    await client.upload_video(case_id, video)
+    await client.submit(case_id)
+    await client.wait_until_queued(case_id)
+    return case_id
+
+
 @pytest.mark.parametrize(
     ("name", "cut", "code"),
     [
@@ -49,10 +57,7 @@ async def test_bad_video_is_rejected_with_reason(
 async def test_ruling_not_adding_up_is_rejected(
     client: PlatformClient, video: Path
 ) -> None:
-    case_id = await client.open_case(sample_case())
-    await client.upload_video(case_id, video)
-    await client.submit(case_id)
-    await client.wait_until_queued(case_id)
+    case_id = await _queued_case(client, video)
     ruling = sample_ruling()
     ruling["liabilities"] = [
         {"party_id": "A", "category": "secondary", "share": 30},
@@ -63,14 +68,6 @@ async def test_ruling_not_adding_up_is_rejected(
 
     assert response.status_code == 422
     assert "must add up to 100, got 90" in response.text
-
-
-async def _queued_case(client: PlatformClient, video: Path) -> UUID:
-    case_id = await client.open_case(sample_case())
-    await client.upload_video(case_id, video)
-    await client.submit(case_id)
-    await client.wait_until_queued(case_id)
-    return case_id
 
 
 async def test_concurrent_rulings_have_one_winner(
@@ -175,10 +172,7 @@ async def test_ruling_for_ended_workflow_closes_case(
 async def test_ruling_for_unknown_party_is_rejected(
     client: PlatformClient, video: Path
 ) -> None:
-    case_id = await client.open_case(sample_case())
-    await client.upload_video(case_id, video)
-    await client.submit(case_id)
-    await client.wait_until_queued(case_id)
+    case_id = await _queued_case(client, video)
     ruling = sample_ruling()
     ruling["liabilities"][0]["party_id"] = "C"
 

@@ -118,6 +118,31 @@ async def _wait_for_stage(
     raise AssertionError(f"workflow never reached {stage}")
 
 
+async def _rule_and_notify_insurers(
+    handle: WorkflowHandle[RemoteLiabilityCaseWorkflow, CaseOutcome],
+) -> None:
+    await handle.execute_update(
+        RemoteLiabilityCaseWorkflow.submit_ruling,
+        SubmitRulingInput(ruling=Ruling.model_validate(sample_ruling())),
+    )
+    for code in ("PICC", "PAIC"):
+        await handle.signal(
+            RemoteLiabilityCaseWorkflow.insurer_notified,
+            InsurerNotified(insurer_code=code),
+        )
+
+
+async def _settle_claim(
+    handle: WorkflowHandle[RemoteLiabilityCaseWorkflow, CaseOutcome], code: str
+) -> None:
+    await handle.signal(
+        RemoteLiabilityCaseWorkflow.claim_settled,
+        ClaimSettledSignal(
+            insurer_code=code, claim_number=f"{code}-1", amount_cents=100
+        ),
+    )
+
+
 def _worker(
     environment: WorkflowEnvironment, activities: StandInActivities
 ) -> tuple[Worker, str]:
@@ -140,21 +165,9 @@ async def test_case_settles_after_ruling_and_claims(
         handle = await _start(dev_server, task_queue)
         await _wait_for_stage(handle, CaseStage.AWAITING_RULING)
 
-        await handle.execute_update(
-            RemoteLiabilityCaseWorkflow.submit_ruling,
-            SubmitRulingInput(ruling=Ruling.model_validate(sample_ruling())),
-        )
+        await _rule_and_notify_insurers(handle)
         for code in ("PICC", "PAIC"):
-            await handle.signal(
-                RemoteLiabilityCaseWorkflow.insurer_notified,
-                InsurerNotified(insurer_code=code),
-            )
-            await handle.signal(
-                RemoteLiabilityCaseWorkflow.claim_settled,
-                ClaimSettledSignal(
-                    insurer_code=code, claim_number=f"{code}-1", amount_cents=100
-                ),
-            )
+            await _settle_claim(handle, code)
         outcome = await handle.result()
 
     assert outcome.outcome == "settled"
@@ -225,21 +238,8 @@ async def test_unsettled_claims_close_case_after_deadline(
     async with worker:
         handle = await _start(time_skipping, task_queue)
         await _wait_for_stage(handle, CaseStage.AWAITING_RULING)
-        await handle.execute_update(
-            RemoteLiabilityCaseWorkflow.submit_ruling,
-            SubmitRulingInput(ruling=Ruling.model_validate(sample_ruling())),
-        )
-        for code in ("PICC", "PAIC"):
-            await handle.signal(
-                RemoteLiabilityCaseWorkflow.insurer_notified,
-                InsurerNotified(insurer_code=code),
-            )
-        await handle.signal(
-            RemoteLiabilityCaseWorkflow.claim_settled,
-            ClaimSettledSignal(
-                insurer_code="PICC", claim_number="PICC-1", amount_cents=100
-            ),
-        )
+        await _rule_and_notify_insurers(handle)
+        await _settle_claim(handle, "PICC")
         outcome = await handle.result()
 
     assert outcome.outcome == "settlement_overdue"

@@ -3,6 +3,8 @@
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from evidence import VideoLimits
+
 
 class PlatformSettings(BaseSettings):
     """Where the engines are. Every variable starts with ``DINGZE_``."""
@@ -25,3 +27,11 @@ class PlatformSettings(BaseSettings):
     temporal_namespace: str = "default"
     temporal_task_queue: str = "remote-liability-cases"
     log_level: str = "INFO"
+    # Intake checks uploads and the workflow checks stored evidence with these.
+    video_min_seconds: float = 5.0
+    video_max_seconds: float = 600.0
+
+    def video_limits(self) -> VideoLimits:
+        return VideoLimits(
+            min_seconds=self.video_min_seconds, max_seconds=self.video_max_seconds
+        )

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import httpx
 
-from common.sample_video import write_walkaround_video
 from common.settings import PlatformSettings
 from common.temporal import connect_temporal
 from contracts.workflow import CaseOutcome, case_workflow_id
 from demo.client import PlatformClient, ServiceUrls, sample_case, sample_ruling
+from evidence.sample_video import write_walkaround_video
 
 
 def step(text: str) -> None:

@@ -16,7 +16,6 @@ from starlette.requests import ClientDisconnect
 
 from common.http import ProblemBody, problem
 from common.kafka import publish_event
-from common.video import VideoLimits, VideoRejectedError, probe_video
 from contracts.case import (
     CaseDetails,
     EvidenceFacts,
@@ -25,6 +24,7 @@ from contracts.case import (
     assign_party_ids,
 )
 from contracts.events import CaseSubmitted
+from evidence import VideoRejectedError, probe_video
 from services.intake.runtime import IntakeRuntime
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -44,7 +44,13 @@ _VIDEO_BODY: dict[str, Any] = {
         "description": "The video file itself, as the raw request body",
         "content": {
             media_type: {"schema": {"type": "string", "format": "binary"}}
-            for media_type in ("video/mp4", "video/quicktime", "video/webm")
+            for media_type in (
+                "video/mp4",
+                "video/quicktime",
+                "video/3gpp",
+                "video/webm",
+                "video/x-matroska",
+            )
         },
     }
 }
@@ -156,7 +162,9 @@ async def upload_video(
         path = Path(folder) / "video"
         digest, size = await _receive(request, path, limit)
         try:
-            probed = await asyncio.to_thread(probe_video, path, _limits(runtime))
+            probed = await asyncio.to_thread(
+                probe_video, path, runtime.settings.video_limits()
+            )
         except VideoRejectedError as error:
             log.info("video rejected", reason=error.code, size_bytes=size)
             raise _problem(422, error.code, error.message, error.message_zh) from error
@@ -255,11 +263,4 @@ def _too_large(limit: int) -> HTTPException:
         "video_too_large",
         f"the video is larger than {limit // 1024**2} MiB",
         "视频文件太大，请拍摄较短的视频。",
-    )
-
-
-def _limits(runtime: IntakeRuntime) -> VideoLimits:
-    return VideoLimits(
-        min_seconds=runtime.settings.intake_video_min_seconds,
-        max_seconds=runtime.settings.intake_video_max_seconds,
     )

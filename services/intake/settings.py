@@ -7,6 +7,4 @@ class IntakeSettings(PlatformSettings):
     intake_host: str = "127.0.0.1"
     intake_port: int = 8101
     intake_max_video_bytes: int = 1024**3
-    intake_video_min_seconds: float = 5.0
-    intake_video_max_seconds: float = 600.0
     intake_publish_timeout_seconds: float = 10.0

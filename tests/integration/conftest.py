@@ -9,10 +9,10 @@ import pytest
 from temporalio.client import Client
 
 from common.migrate import migrate
-from common.sample_video import write_walkaround_video
 from common.settings import PlatformSettings
 from common.temporal import connect_temporal
 from demo.client import PlatformClient
+from evidence.sample_video import write_walkaround_video
 from tests.support.platform import ROOT, PlatformProcesses
 
 pytestmark = pytest.mark.integration

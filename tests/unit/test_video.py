@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from av.stream import Disposition
 
-from common.sample_video import write_walkaround_video
-from common.video import VideoLimits, VideoRejectedError, probe_video
+from evidence import VideoLimits, VideoRejectedError, probe_video
+from evidence.sample_video import write_walkaround_video
 
 # Encoder settings that keep a 10 s test video under a second to write.
 _FAST_ENCODERS: dict[str, dict[str, object]] = {

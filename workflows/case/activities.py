@@ -13,8 +13,8 @@ from temporalio import activity
 from common.kafka import publish_event
 from common.settings import PlatformSettings
 from common.storage import EvidenceStore
-from common.video import VideoRejectedError, probe_video
 from contracts.events import CaseClosed, CaseQueued, CaseRuled
+from evidence import VideoRejectedError, probe_video
 from workflows.case.models import EvidenceCheckInput, EvidenceCheckResult, SmsBatch
 
 
@@ -56,7 +56,9 @@ class CaseActivities:
                     ),
                 )
             try:
-                await asyncio.to_thread(probe_video, path)
+                await asyncio.to_thread(
+                    probe_video, path, self._settings.video_limits()
+                )
             except VideoRejectedError as error:
                 return EvidenceCheckResult(accepted=False, reason=error.message)
         return EvidenceCheckResult(accepted=True)

@@ -42,6 +42,8 @@ class StandInActivities:
         self.evidence_accepted = evidence_accepted
         self.sms: list[str] = []
         self.published: list[str] = []
+        self.queue_publish_done = asyncio.Event()
+        self.queue_publish_done.set()
 
     @activity.defn(name="check_evidence")
     async def check_evidence(self, request: EvidenceCheckInput) -> EvidenceCheckResult:
@@ -52,6 +54,7 @@ class StandInActivities:
     @activity.defn(name="queue_for_officer")
     async def queue_for_officer(self, event: CaseQueued) -> None:
         self.published.append(event.topic)
+        await self.queue_publish_done.wait()
 
     @activity.defn(name="publish_ruling")
     async def publish_ruling(self, event: CaseRuled) -> None:
@@ -246,3 +249,34 @@ async def test_unsettled_claims_close_case_after_deadline(
     overdue = next(e for e in outcome.timeline if e.step == "settlement overdue")
     assert overdue.detail == "PAIC"
     assert overdue.at - outcome.timeline[0].at >= timedelta(days=30)
+
+
+async def test_ruling_accepted_before_queue_publish_completes(
+    dev_server: WorkflowEnvironment,
+) -> None:
+    activities = StandInActivities()
+    activities.queue_publish_done.clear()
+    worker, task_queue = _worker(dev_server, activities)
+    async with worker:
+        handle = await _start(dev_server, task_queue)
+        await _wait_for_stage(handle, CaseStage.AWAITING_RULING)
+
+        # Officers can see the case once Kafka has the event, before the activity
+        # that published it is recorded as complete.
+        accepted = await handle.execute_update(
+            RemoteLiabilityCaseWorkflow.submit_ruling,
+            SubmitRulingInput(ruling=Ruling.model_validate(sample_ruling())),
+        )
+        activities.queue_publish_done.set()
+        for code in ("PICC", "PAIC"):
+            await handle.signal(
+                RemoteLiabilityCaseWorkflow.insurer_notified,
+                InsurerNotified(insurer_code=code),
+            )
+            await _settle_claim(handle, code)
+        outcome = await handle.result()
+
+    assert accepted.ruling is not None
+    assert outcome.outcome == "settled"
+    steps = [entry.step for entry in outcome.timeline]
+    assert steps.index("ruling accepted") < steps.index("queued for officer")

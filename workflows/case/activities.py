@@ -3,7 +3,8 @@
 import asyncio
 import hashlib
 import tempfile
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,25 @@ def _sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+HEARTBEAT_INTERVAL_SECONDS = 5.0
+
+
+@asynccontextmanager
+async def _heartbeating() -> AsyncIterator[None]:
+    """Heartbeat while the block runs, so a dead worker's activity is retried soon."""
+
+    async def beat() -> None:
+        while True:
+            activity.heartbeat()
+            await asyncio.sleep(HEARTBEAT_INTERVAL_SECONDS)
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
+
+
 class CaseActivities:
     """Activities bound to the worker's Kafka producer and evidence store.
 
@@ -43,6 +63,10 @@ class CaseActivities:
     @activity.defn
     async def check_evidence(self, request: EvidenceCheckInput) -> EvidenceCheckResult:
         """Read the stored video back, compare its hash and check its container."""
+        async with _heartbeating():
+            return await self._check_evidence(request)
+
+    async def _check_evidence(self, request: EvidenceCheckInput) -> EvidenceCheckResult:
         with tempfile.TemporaryDirectory(prefix="dingze-check-") as folder:
             path = Path(folder) / "video"
             await self._evidence.get_file(request.video.object_key, path)

@@ -39,7 +39,10 @@ with workflow.unsafe.imports_passed_through():
     from workflows.case.models import EvidenceCheckInput, SmsBatch
 
 SETTLEMENT_DEADLINE = timedelta(days=30)
-PUBLISH_TIMEOUT = timedelta(seconds=30)
+# A publish takes milliseconds; a short limit lets another worker retry soon after
+# the one running the activity dies.
+PUBLISH_TIMEOUT = timedelta(seconds=10)
+CHECK_HEARTBEAT_TIMEOUT = timedelta(seconds=20)
 # Publishing retries until Kafka is back: a case waits rather than fails.
 PUBLISH_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
 
@@ -71,6 +74,7 @@ class RemoteLiabilityCaseWorkflow:
             CaseActivities.check_evidence,
             EvidenceCheckInput(case_id=case.case_id, video=request.video),
             start_to_close_timeout=timedelta(minutes=10),
+            heartbeat_timeout=CHECK_HEARTBEAT_TIMEOUT,
             retry_policy=RetryPolicy(maximum_attempts=5),
         )
         if not check.accepted:
@@ -81,6 +85,10 @@ class RemoteLiabilityCaseWorkflow:
         await self._send_sms("evidence_received", {})
 
         # Officer queue: wait for a ruling that the update validator let through.
+        # The case takes rulings before the publish is recorded as done, because
+        # officers may see it as soon as Kafka has the event, and a worker that
+        # dies after publishing leaves the activity to be retried.
+        self._stage = CaseStage.AWAITING_RULING
         await workflow.execute_activity_method(
             CaseActivities.queue_for_officer,
             CaseQueued(
@@ -94,7 +102,6 @@ class RemoteLiabilityCaseWorkflow:
             start_to_close_timeout=PUBLISH_TIMEOUT,
             retry_policy=PUBLISH_RETRY,
         )
-        self._stage = CaseStage.AWAITING_RULING
         self._record("queued for officer")
         await workflow.wait_condition(lambda: self._ruling is not None)
         ruling = self._ruling

@@ -3,12 +3,16 @@
 Run ``python -m common.migrate``; it reads ``DINGZE_DATABASE_URL``.
 """
 
+import asyncio
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+import asyncpg
+
+from common.db import service_role
 from common.settings import PlatformSettings
 
 SERVICES_ROOT = Path(__file__).resolve().parent.parent / "services"
@@ -20,6 +24,30 @@ def schema_url(database_url: str, schema: str) -> str:
     parts = urlsplit(database_url)
     query = urlencode({"sslmode": "disable", "search_path": schema})
     return urlunsplit(("postgres", parts.netloc, parts.path, query, ""))
+
+
+async def grant_schema(database_url: str, schema: str) -> None:
+    """Let the service's role use its own schema's tables, and nothing else."""
+    role = service_role(schema)
+    connection = await asyncpg.connect(database_url)
+    try:
+        if not await connection.fetchval(
+            "SELECT 1 FROM pg_roles WHERE rolname = $1", role
+        ):
+            raise SystemExit(
+                f"the database role {role} is missing: run make stack-up locally, "
+                "or create it (LOGIN) before migrating"
+            )
+        await connection.execute(
+            f"""
+            GRANT USAGE ON SCHEMA {schema} TO {role};
+            GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema}
+                TO {role};
+            GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role};
+            """
+        )
+    finally:
+        await connection.close()
 
 
 def migrate(database_url: str) -> None:
@@ -38,6 +66,7 @@ def migrate(database_url: str) -> None:
             ],
             check=True,
         )
+        asyncio.run(grant_schema(database_url, schema))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,9 @@ APT_PACKAGE = "postgresql-15"
 OUTSIDE_DATA_ROOT = Path("/var/lib/dingze-local")
 DATABASE = "dingze"
 ROLE = "dingze"
+SERVICE_ROLES = tuple(
+    f"dingze_{service}" for service in ("intake", "liability", "insurance", "notify")
+)
 SUPERUSER = "postgres"
 
 
@@ -249,6 +252,13 @@ class Postgres(Engine):
         if not self._exists(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"):
             step(f"postgres: creating database {DATABASE}")
             self._superuser_sql(f"CREATE DATABASE {DATABASE} OWNER {ROLE}")
+
+        # Each service logs in with a role of its own, which the migrations grant
+        # the use of that service's schema and nothing else.
+        for role in SERVICE_ROLES:
+            if not self._exists(f"SELECT 1 FROM pg_roles WHERE rolname = '{role}'"):
+                step(f"postgres: creating role {role}")
+                self._superuser_sql(f"CREATE ROLE {role} LOGIN")
 
     def _superuser_sql(self, sql: str) -> str:
         result = self._psql(SUPERUSER, "postgres", sql)

@@ -82,7 +82,7 @@ async def publish_event(
 async def ensure_topics(
     settings: PlatformSettings, topics: list[str], wait_seconds: float = 60.0
 ) -> None:
-    """Create the topics a process uses, so consumers never wait for auto-creation.
+    """Create the topics a process uses (and the dead-letter topic) if missing.
 
     Waits up to ``wait_seconds`` for the broker, so a process may start before Kafka.
     """

@@ -2,10 +2,11 @@
 
 A failed message is read again (the subscription nacks it). Each failure of the same
 message is logged and followed by a pause that doubles, so a failing handler does
-not spin. A message that can never succeed (it is not valid JSON, does not match
-its model, or its handler raises PermanentMessageError) and a message that still
-fails after MAX_ATTEMPTS go to the dead-letter topic with the reason, and the
-consumer moves on. Nothing is dropped: the dead-letter topic keeps the bytes.
+not spin. Some messages can never succeed: they are not valid JSON, do not match
+their model, or make their handler raise PermanentMessageError. Those, and messages
+that still fail after MAX_ATTEMPTS, go to the dead-letter topic with the reason, and
+the consumer moves on. Nothing is dropped, because the dead-letter topic keeps the
+bytes.
 """
 
 import asyncio

@@ -39,7 +39,7 @@ class RepeatFilter(logging.Filter):
     """Let the same log line through once per window and count the copies held back.
 
     Client libraries log every failed reconnection, many times a second while an
-    engine is down; one line per window says as much.
+    engine is down, and one line per window carries the same information.
     """
 
     def __init__(self, window_seconds: float = 10.0, max_keys: int = 1000) -> None:

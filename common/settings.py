@@ -7,7 +7,7 @@ from evidence import VideoLimits
 
 
 class PlatformSettings(BaseSettings):
-    """Where the engines are. Every variable starts with ``DINGZE_``."""
+    """Engine addresses and shared limits, each from a ``DINGZE_`` variable."""
 
     model_config = SettingsConfigDict(env_prefix="DINGZE_", extra="ignore")
 

@@ -1,4 +1,4 @@
-"""Whether a file holds everything its headers declare, read packet by packet."""
+"""The completeness check: a file must contain all that its headers declare."""
 
 from dataclasses import dataclass
 from fractions import Fraction

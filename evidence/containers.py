@@ -1,4 +1,4 @@
-"""Which containers, codecs and images a phone upload may be, judged by content."""
+"""The containers, codecs and images a phone upload may be, judged by content."""
 
 import errno
 import io

@@ -1,6 +1,6 @@
 """An insurer's system, simulated: it opens and settles a claim for every ruling.
 
-Run with ``python -m simulators.insurer``; it answers on the topics of the insurer
+Run with ``python -m simulators.insurer``; it consumes the topics of the insurer
 codes in ``DINGZE_SIMULATED_INSURERS``.
 """
 

@@ -133,7 +133,7 @@ async def open_case(case_id: UUID, runtime: Runtime) -> CaseFile:
 async def submit_ruling(
     case_id: UUID, ruling: Ruling, runtime: Runtime
 ) -> RulingResult:
-    """Hand the ruling to the case workflow, which accepts it or says why not."""
+    """Hand the ruling to the case workflow, which accepts it or returns the reason."""
     found = await runtime.queue.get(case_id)
     if found is None:
         raise _not_in_queue(case_id)

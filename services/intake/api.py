@@ -5,16 +5,15 @@ import hashlib
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 import structlog
 from aiokafka.errors import KafkaError
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel
 from starlette.requests import ClientDisconnect
 
-from common.http import ProblemBody, problem
 from common.kafka import publish_event
 from contracts.case import (
     CaseDetails,
@@ -25,37 +24,18 @@ from contracts.case import (
 )
 from contracts.events import CaseSubmitted
 from evidence import VideoRejectedError, probe_video
+from services.intake.problems import (
+    ERRORS,
+    VIDEO_BODY,
+    already_submitted,
+    case_not_found,
+    problem_response,
+    too_large,
+)
 from services.intake.runtime import IntakeRuntime
 
 router = APIRouter(prefix="/cases", tags=["cases"])
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"description": description, "model": ProblemBody}
-    for code, description in {
-        404: "The case does not exist",
-        409: "The case is in a state that does not allow this",
-        413: "The video or body is too large",
-        422: "The video or the request was rejected, with the reason",
-        503: "A dependency did not answer in time; try again",
-    }.items()
-}
-_VIDEO_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "description": "The video file itself, as the raw request body",
-        "content": {
-            media_type: {"schema": {"type": "string", "format": "binary"}}
-            for media_type in (
-                "video/mp4",
-                "video/quicktime",
-                "video/3gpp",
-                "video/webm",
-                "video/x-matroska",
-            )
-        },
-    }
-}
 log = structlog.get_logger(__name__)
-_CHUNK_BYTES = 1024 * 1024
 
 
 def _runtime(request: Request) -> IntakeRuntime:
@@ -84,30 +64,6 @@ class VideoAccepted(BaseModel):
     facts: EvidenceFacts
 
 
-def _problem(
-    status_code: int, code: str, message: str, message_zh: str
-) -> HTTPException:
-    return HTTPException(status_code, detail=problem(code, message, message_zh))
-
-
-def _case_not_found(case_id: UUID) -> HTTPException:
-    return _problem(
-        404,
-        "case_not_found",
-        f"case {case_id} does not exist; open a case first",
-        "案件不存在，请重新打开短信链接或重新报案。",
-    )
-
-
-def _already_submitted() -> HTTPException:
-    return _problem(
-        409,
-        "case_already_submitted",
-        "the case is submitted, so its video can no longer change",
-        "案件已提交，视频不能再更改。",
-    )
-
-
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_case(body: NewCase, runtime: Runtime) -> CaseCreated:
     """Open a draft case; parties are named A, B, C… in the order given."""
@@ -128,11 +84,11 @@ async def create_case(body: NewCase, runtime: Runtime) -> CaseCreated:
     )
 
 
-@router.get("/{case_id}", responses=_ERRORS)
+@router.get("/{case_id}", responses=ERRORS)
 async def get_case(case_id: UUID, runtime: Runtime) -> CaseView:
     stored = await runtime.cases.get(case_id)
     if stored is None:
-        raise _case_not_found(case_id)
+        raise case_not_found(case_id)
     return CaseView(
         case_id=case_id,
         status=stored.status,
@@ -140,20 +96,20 @@ async def get_case(case_id: UUID, runtime: Runtime) -> CaseView:
     )
 
 
-@router.put("/{case_id}/video", openapi_extra=_VIDEO_BODY, responses=_ERRORS)
+@router.put("/{case_id}/video", openapi_extra=VIDEO_BODY, responses=ERRORS)
 async def upload_video(
     case_id: UUID, request: Request, runtime: Runtime
 ) -> VideoAccepted:
     """Take the raw video bytes as the request body, check them and store them."""
     stored = await runtime.cases.get(case_id)
     if stored is None:
-        raise _case_not_found(case_id)
+        raise case_not_found(case_id)
     if stored.status != "draft":
-        raise _already_submitted()
+        raise already_submitted()
     declared = request.headers.get("content-length", "0")
     limit = runtime.settings.intake_max_video_bytes
     if declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
+        raise too_large(limit)
     structlog.contextvars.bind_contextvars(
         case_id=str(case_id), trace_id=stored.trace_id
     )
@@ -167,7 +123,9 @@ async def upload_video(
             )
         except VideoRejectedError as error:
             log.info("video rejected", reason=error.code, size_bytes=size)
-            raise _problem(422, error.code, error.message, error.message_zh) from error
+            raise problem_response(
+                422, error.code, error.message, error.message_zh
+            ) from error
         key = f"cases/{case_id}/video-{digest[:16]}"
         await runtime.evidence.put_file(key, path, probed.content_type, digest)
 
@@ -180,20 +138,20 @@ async def upload_video(
     )
     if not await runtime.cases.save_video_if_draft(case_id, video):
         log.info("video arrived after submission", object_key=key, sha256=digest)
-        raise _already_submitted()
+        raise already_submitted()
     log.info("video stored", object_key=key, sha256=digest, size_bytes=size)
     return VideoAccepted(sha256=digest, size_bytes=size, facts=probed.facts)
 
 
-@router.post("/{case_id}/submit", responses=_ERRORS)
+@router.post("/{case_id}/submit", responses=ERRORS)
 async def submit_case(case_id: UUID, runtime: Runtime) -> CaseView:
     """Submit the case for a remote ruling; submitting twice sends nothing new."""
     stored = await runtime.cases.get(case_id)
     if stored is None:
-        raise _case_not_found(case_id)
+        raise case_not_found(case_id)
     async with runtime.cases.submitting(case_id) as video:
         if video is None:
-            raise _problem(
+            raise problem_response(
                 409,
                 "video_missing",
                 "upload the scene video before submitting",
@@ -226,7 +184,7 @@ async def _publish_in_time(runtime: IntakeRuntime, event: CaseSubmitted) -> None
             trace_id=event.trace_id,
             error=repr(error),
         )
-        raise _problem(
+        raise problem_response(
             503,
             "submission_unavailable",
             f"the case could not be queued within {timeout:g} s; submit again shortly",
@@ -243,24 +201,15 @@ async def _receive(request: Request, path: Path, limit: int) -> tuple[str, int]:
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > limit:
-                    raise _too_large(limit)
+                    raise too_large(limit)
                 digest.update(chunk)
                 file.write(chunk)
         except ClientDisconnect:
             log.info("upload interrupted", received_bytes=size)
-            raise _problem(
+            raise problem_response(
                 400,
                 "upload_interrupted",
                 f"the connection closed after {size} bytes; send the video again",
                 "上传中断，请重新上传视频。",
             ) from None
     return digest.hexdigest(), size
-
-
-def _too_large(limit: int) -> HTTPException:
-    return _problem(
-        413,
-        "video_too_large",
-        f"the video is larger than {limit // 1024**2} MiB",
-        "视频文件太大，请拍摄较短的视频。",
-    )

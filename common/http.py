@@ -3,6 +3,7 @@
 import json
 from collections.abc import Callable
 
+import structlog
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -10,7 +11,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from common.outages import UNAVAILABLE_ERRORS
+
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+log = structlog.get_logger(__name__)
 
 
 def serve(app: FastAPI, host: str, port: int) -> None:
@@ -56,6 +60,20 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse(status_code=422, content={"detail": errors})
 
 
+async def _unavailable(request: Request, error: Exception) -> JSONResponse:
+    log.warning(
+        "request failed, an engine is unavailable",
+        path=request.url.path,
+        error=repr(error),
+    )
+    body = problem(
+        "service_unavailable",
+        "a database, storage or messaging engine did not answer; try again shortly",
+        "系统繁忙，请稍后重试。",
+    )
+    return JSONResponse(status_code=503, content={"detail": body})
+
+
 class _BodyTooLargeError(Exception):
     pass
 
@@ -82,22 +100,31 @@ class BodySizeLimitMiddleware:
 
         received = 0
         started = False
+        too_large = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             received += len(message.get("body", b""))
             if received > self.max_bytes:
+                too_large = True
                 raise _BodyTooLargeError
             return message
 
-        async def tracking_send(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
             nonlocal started
+            if too_large:
+                # The framework turns the failed read into its own 400; the client
+                # gets the 413 that names the limit instead.
+                if message["type"] == "http.response.start" and not started:
+                    started = True
+                    await self._reject(send)
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, guarded_send)
         except _BodyTooLargeError:
             if not started:
                 await self._reject(send)
@@ -131,6 +158,8 @@ def install_common_handlers(
     """Add the health route, compact validation errors and the body size limit."""
     add_health_route(app)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    for error_type in UNAVAILABLE_ERRORS:
+        app.add_exception_handler(error_type, _unavailable)
     app.add_middleware(
         BodySizeLimitMiddleware, max_bytes=max_body_bytes, is_exempt=is_upload
     )

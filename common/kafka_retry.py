@@ -4,9 +4,10 @@ A failed message is read again (the subscription nacks it). Each failure of the 
 message is logged and followed by a pause that doubles, so a failing handler does
 not spin. Some messages can never succeed: they are not valid JSON, do not match
 their model, or make their handler raise PermanentMessageError. Those, and messages
-that still fail after MAX_ATTEMPTS, go to the dead-letter topic with the reason, and
-the consumer moves on. Nothing is dropped, because the dead-letter topic keeps the
-bytes.
+that still fail after MAX_ATTEMPTS for another reason than an engine being down, go
+to the dead-letter topic with the reason, and the consumer moves on. Nothing is
+dropped, because the dead-letter topic keeps the bytes. A message that fails because
+an engine is down is retried until the engine is back.
 """
 
 import asyncio
@@ -17,6 +18,8 @@ import structlog
 from faststream import BaseMiddleware
 from faststream.message import StreamMessage
 from pydantic import ValidationError
+
+from common.outages import is_unavailable
 
 log = structlog.get_logger(__name__)
 
@@ -73,7 +76,10 @@ def dead_letter_middleware(topic_prefix: str) -> type[BaseMiddleware]:
                     "attempts": attempts,
                     "error": repr(error),
                 }
-                if _is_permanent(error) or attempts >= MAX_ATTEMPTS:
+                # An engine outage is waited out however long it lasts, so that no
+                # case is stranded in the dead-letter topic by a restart.
+                gives_up = attempts >= MAX_ATTEMPTS and not is_unavailable(error)
+                if _is_permanent(error) or gives_up:
                     await self._dead_letter(msg, error, attempts)
                     _failures.pop(position, None)
                     log.error("message moved to dead-letter topic", **fields)

@@ -19,7 +19,7 @@ from contracts.text import MultiLine, OneLine
 MobileNumber = Annotated[
     str,
     Field(
-        pattern=r"^1[3-9]\d{9}$",
+        pattern=r"^1[3-9][0-9]{9}$",
         description="Mainland mobile number, 11 digits starting with 13 to 19",
         examples=["13812345678"],
     ),

@@ -5,9 +5,11 @@ from typing import Annotated
 
 from pydantic import AfterValidator, StringConstraints
 
-# Line breaks and tabs are fine in long free text; every other control or format
-# character (NUL, zero-width and bidirectional marks) is rejected.
+# Line breaks and tabs are fine in long free text. Every other control or format
+# character (NUL, zero-width and bidirectional marks), unassigned or private code
+# point, and Unicode line or paragraph separator is rejected.
 _ALLOWED_CONTROLS = frozenset("\n\t")
+_REJECTED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
 def _check_characters(value: str) -> str:
@@ -19,7 +21,7 @@ def _check_characters(value: str) -> str:
         if character in _ALLOWED_CONTROLS:
             continue
         category = unicodedata.category(character)
-        if category in {"Cc", "Cf", "Cs", "Co", "Cn"}:
+        if category in _REJECTED_CATEGORIES:
             raise ValueError(
                 f"text contains the control character U+{ord(character):04X}; "
                 "remove it and send again"
@@ -30,6 +32,9 @@ def _check_characters(value: str) -> str:
 def _check_visible(value: str) -> str:
     if value.isspace() or not value:
         raise ValueError("text must not be blank")
+    # A combining mark needs a character before it to attach to.
+    if unicodedata.category(value[0]).startswith("M"):
+        raise ValueError("text must not start with a combining mark")
     return value
 
 

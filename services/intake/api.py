@@ -149,24 +149,24 @@ async def submit_case(case_id: UUID, runtime: Runtime) -> CaseView:
     stored = await runtime.cases.get(case_id)
     if stored is None:
         raise case_not_found(case_id)
-    async with runtime.cases.submitting(case_id) as video:
-        if video is None:
-            raise problem_response(
-                409,
-                "video_missing",
-                "upload the scene video before submitting",
-                "请先上传现场视频。",
-            )
-        # A fixed event id per case: a repeated submit republishes the same event,
-        # which the workflow starter and every consumer treat as a duplicate.
-        event = CaseSubmitted(
-            event_id=uuid.uuid5(case_id, "case.submitted"),
-            case_id=case_id,
-            trace_id=stored.trace_id,
-            case=stored.details,
-            video=video,
+    video = await runtime.cases.lock_for_submission(case_id)
+    if video is None:
+        raise problem_response(
+            409,
+            "video_missing",
+            "upload the scene video before submitting",
+            "请先上传现场视频。",
         )
-        await _publish_in_time(runtime, event)
+    # A fixed event id per case: a repeated submit republishes the same event,
+    # which the workflow starter and every consumer treat as a duplicate.
+    event = CaseSubmitted(
+        event_id=uuid.uuid5(case_id, "case.submitted"),
+        case_id=case_id,
+        trace_id=stored.trace_id,
+        case=stored.details,
+        video=video,
+    )
+    await _publish_in_time(runtime, event)
     log.info("case submitted", case_id=str(case_id), trace_id=stored.trace_id)
     return CaseView(case_id=case_id, status="submitted", video=video)
 
@@ -186,9 +186,10 @@ async def _publish_in_time(runtime: IntakeRuntime, event: CaseSubmitted) -> None
         )
         raise problem_response(
             503,
-            "submission_unavailable",
-            f"the case could not be queued within {timeout:g} s; submit again shortly",
-            "系统繁忙，案件暂未提交，请稍后再点提交。",
+            "submission_pending",
+            f"the case and its video are saved and final, but queuing it took more "
+            f"than {timeout:g} s; submit again shortly to make sure it goes through",
+            "案件和视频已保存，但提交尚未完成，请稍后再点一次提交。",
         ) from error
 
 

@@ -1,7 +1,5 @@
 """Intake's tables: cases as reported and the video each one carries."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -84,12 +82,12 @@ class CaseStore:
         )
         return None if row is None else StoredEvidence.model_validate(dict(row))
 
-    @asynccontextmanager
-    async def submitting(self, case_id: UUID) -> AsyncIterator[StoredEvidence | None]:
-        """Lock the case, yield its video, and mark it submitted if the block succeeds.
+    async def lock_for_submission(self, case_id: UUID) -> StoredEvidence | None:
+        """Mark the case submitted and return its video, or None if it has none.
 
-        An upload finishing at the same moment waits for the lock and then finds the
-        case submitted.
+        From here on the video is final: an upload finishing at the same moment waits
+        for the row lock and then finds the case submitted. Intake marks the case
+        before publishing, because a publish that times out may still go through.
         """
         async with self._pool.acquire() as connection, connection.transaction():
             await connection.execute(
@@ -100,9 +98,11 @@ class CaseStore:
                 " FROM videos WHERE case_id = $1",
                 case_id,
             )
-            yield None if row is None else StoredEvidence.model_validate(dict(row))
+            if row is None:
+                return None
             await connection.execute(
                 "UPDATE cases SET status = 'submitted',"
                 " submitted_at = coalesce(submitted_at, now()) WHERE case_id = $1",
                 case_id,
             )
+        return StoredEvidence.model_validate(dict(row))

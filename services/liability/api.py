@@ -138,6 +138,11 @@ async def submit_ruling(
     if found is None:
         raise _not_in_queue(case_id)
     if found.status == "ruled" and found.ruling is not None:
+        if found.ruling == ruling and found.ruled_at is not None:
+            # A client resending after a lost response gets the same answer.
+            return RulingResult(
+                case_id=case_id, status="ruled", ruled_at=found.ruled_at
+            )
         raise _already_ruled(case_id, found.ruling)
     if found.status == "closed":
         raise _error(409, "case_closed", f"case {case_id} is closed without a ruling")
@@ -179,6 +184,9 @@ async def _deliver(
         log.info("ruling rejected by workflow", case_id=str(case_id), reason=message)
         if kind in _RULING_ERRORS:
             raise _error(422, "ruling_rejected", message) from error
+        winner = await runtime.queue.get(case_id)
+        if winner is not None and winner.ruling is not None:
+            raise _already_ruled(case_id, winner.ruling) from error
         raise _error(409, "case_not_awaiting_ruling", message) from error
     except WorkflowUpdateRPCTimeoutOrCancelledError as error:
         raise _workflow_unavailable(case_id, timeout, error) from error
@@ -206,7 +214,7 @@ def _workflow_unavailable(
 
 async def _workflow_ended(handle: Any) -> bool:
     try:
-        description = await handle.describe(rpc_timeout=timedelta(seconds=5))
+        description = await handle.describe(rpc_timeout=timedelta(seconds=2))
     except RPCError:
         return False
     return bool(description.status != WorkflowExecutionStatus.RUNNING)

@@ -15,6 +15,7 @@ class QueuedCaseRecord:
     event: CaseQueued
     status: str
     ruling: Ruling | None
+    ruled_at: datetime | None
 
 
 class QueueStore:
@@ -44,7 +45,9 @@ class QueueStore:
 
     async def get(self, case_id: UUID) -> QueuedCaseRecord | None:
         row = await self._pool.fetchrow(
-            "SELECT queued_event, status, ruling FROM cases WHERE case_id = $1", case_id
+            "SELECT queued_event, status, ruling, ruled_at FROM cases"
+            " WHERE case_id = $1",
+            case_id,
         )
         if row is None:
             return None
@@ -54,6 +57,7 @@ class QueueStore:
             ruling=None
             if row["ruling"] is None
             else Ruling.model_validate(row["ruling"]),
+            ruled_at=row["ruled_at"],
         )
 
     async def mark_closed(self, case_id: UUID, outcome: str) -> None:

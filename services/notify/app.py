@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from common.db import create_pool
-from common.http import add_health_route
+from common.http import install_common_handlers
 from common.kafka import ensure_topics, make_broker
 from common.lifecycle import consuming
 from common.logging import configure_logging
@@ -35,5 +35,5 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
 
     app = FastAPI(title="Dingze notify", version="1", lifespan=lifespan)
     app.include_router(router)
-    add_health_route(app)
+    install_common_handlers(app)
     return app

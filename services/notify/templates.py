@@ -11,11 +11,11 @@ TEMPLATES: dict[str, str] = {
         "您好，事故案件 {case_number}（车牌 {plate}）的现场视频已收到，"
         "您可以驶离现场。责任认定结果将以短信通知。"
     ),
-    # The case is already submitted, so the party cannot upload again from the phone:
-    # the message hands the case to officers instead of asking for a new video.
+    # The case is already submitted, so the party cannot upload again from the phone,
+    # and no officer is queued for it: the message sends the party to a station.
     "evidence_rejected": (
         "您好，事故案件 {case_number}（车牌 {plate}）的现场视频未通过核验，"
-        "本案转由交警人工处理，民警将与您联系，请保持电话畅通。"
+        "无法远程认定责任。请携带驾驶证、行驶证到就近交警队办理。"
     ),
     "liability_ruled": (
         "您好，事故案件 {case_number}（车牌 {plate}）已完成责任认定，"

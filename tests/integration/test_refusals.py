@@ -88,7 +88,12 @@ async def test_concurrent_rulings_have_one_winner(
     case_file = await client.wait_until_queued(case_id)
 
     codes = sorted(response.status_code for response in responses)
+    loser = next(response for response in responses if response.status_code == 409)
     assert codes == [200, 409]
+    assert loser.json()["detail"]["code"] in {
+        "case_already_ruled",
+        "case_not_awaiting_ruling",
+    }
     winner = first if responses[0].status_code == 200 else second
     assert case_file["status"] == "ruled"
     assert case_file["ruling"]["officer_id"] == winner["officer_id"]
@@ -176,14 +181,20 @@ async def test_ruling_for_unknown_party_is_rejected(
     ruling = sample_ruling()
     ruling["liabilities"][0]["party_id"] = "C"
 
+    other = sample_ruling()
+    other["officer_id"] = "330199"
+
     response = await client.rule(case_id, ruling)
     accepted = await client.rule(case_id, sample_ruling())
-    again = await client.rule(case_id, sample_ruling())
+    resent = await client.rule(case_id, sample_ruling())
+    again = await client.rule(case_id, other)
 
     assert response.status_code == 422
     assert response.json()["detail"]["code"] == "ruling_rejected"
     assert "the case has ['A', 'B']" in response.json()["detail"]["message"]
     assert accepted.status_code == 200
+    assert resent.status_code == 200
+    assert resent.json()["ruled_at"] == accepted.json()["ruled_at"]
     assert again.status_code == 409
     assert again.json()["detail"]["code"] == "case_already_ruled"
     assert "by officer 330102" in again.json()["detail"]["message"]

@@ -18,8 +18,20 @@ def test_sample_case_is_valid() -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("phone", "1381234567"), ("plate", "AB12345"), ("insurer_code", "picc")],
-    ids=["short-phone", "plate-without-province", "lower-case-insurer"],
+    [
+        ("phone", "1381234567"),
+        ("phone", "138\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18"),
+        ("phone", "13\u0669\u0668\u0667\u0666\u0665\u0664\u0663\u0662\u0661"),
+        ("plate", "AB12345"),
+        ("insurer_code", "picc"),
+    ],
+    ids=[
+        "short-phone",
+        "fullwidth-digits",
+        "arabic-indic-digits",
+        "plate-without-province",
+        "lower-case-insurer",
+    ],
 )
 def test_invalid_party_field_is_rejected(field: str, value: str) -> None:
     payload = sample_case()
@@ -131,8 +143,16 @@ def test_location_outside_china_is_rejected(field: str, value: float) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    [" ", "a\u0000", "\u200b\u200b", "\u202e", "\ud800"],
-    ids=["blank", "nul", "zero-width", "bidi-override", "lone-surrogate"],
+    [" ", "a\u0000", "\u200b\u200b", "\u202e", "\ud800", "张\u2028伟", "\u0301"],
+    ids=[
+        "blank",
+        "nul",
+        "zero-width",
+        "bidi-override",
+        "lone-surrogate",
+        "line-separator",
+        "lone-combining-mark",
+    ],
 )
 def test_unprintable_name_is_rejected(name: str) -> None:
     payload = sample_case()

@@ -3,6 +3,7 @@ from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import BaseModel
 from structlog.testing import capture_logs
+from temporalio.service import RPCError, RPCStatusCode
 
 from common import kafka_retry
 from common.kafka_retry import (
@@ -108,3 +109,30 @@ async def test_message_failing_every_time_ends_in_dead_letters(
 
     assert len(slept) == MAX_ATTEMPTS - 1
     assert dead == [b'{"order_id":1}']
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ConnectionRefusedError("postgres down"),
+        RPCError("unavailable", RPCStatusCode.UNAVAILABLE, b""),
+    ],
+    ids=["connection-refused", "temporal-unavailable"],
+)
+async def test_outage_is_retried_past_attempt_limit(
+    slept: list[float], error: Exception
+) -> None:
+    broker, dead = _broker_with_dead_letters()
+
+    @broker.subscriber("orders")
+    async def handler(order: Order) -> None:
+        raise error
+
+    async with TestKafkaBroker(broker) as test_broker:
+        for _ in range(MAX_ATTEMPTS + 2):
+            with pytest.raises(type(error)):
+                await test_broker.publish({"order_id": 1}, "orders")
+
+    assert dead == []
+    assert len(slept) == MAX_ATTEMPTS + 2
+    assert max(slept) == kafka_retry.MAX_DELAY_SECONDS

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from faststream.kafka import KafkaBroker
+from minio.error import S3Error
 from temporalio import activity
 
 from common.kafka import publish_event
@@ -69,7 +70,15 @@ class CaseActivities:
     async def _check_evidence(self, request: EvidenceCheckInput) -> EvidenceCheckResult:
         with tempfile.TemporaryDirectory(prefix="dingze-check-") as folder:
             path = Path(folder) / "video"
-            await self._evidence.get_file(request.video.object_key, path)
+            try:
+                await self._evidence.get_file(request.video.object_key, path)
+            except S3Error as error:
+                if error.code != "NoSuchKey":
+                    raise
+                return EvidenceCheckResult(
+                    accepted=False,
+                    reason=f"stored video {request.video.object_key} is missing",
+                )
             actual = await asyncio.to_thread(_sha256_of, path)
             if actual != request.video.sha256:
                 return EvidenceCheckResult(

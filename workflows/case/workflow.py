@@ -75,7 +75,8 @@ class RemoteLiabilityCaseWorkflow:
             EvidenceCheckInput(case_id=case.case_id, video=request.video),
             start_to_close_timeout=timedelta(minutes=10),
             heartbeat_timeout=CHECK_HEARTBEAT_TIMEOUT,
-            retry_policy=RetryPolicy(maximum_attempts=5),
+            # Storage being down is waited out; a bad file comes back as a result.
+            retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
         )
         if not check.accepted:
             self._record("evidence rejected", check.reason)

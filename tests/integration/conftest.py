@@ -1,5 +1,6 @@
 """Integration tests run against the real local stack (``make stack-up``)."""
 
+import os
 import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -8,12 +9,17 @@ import httpx
 import pytest
 from temporalio.client import Client
 
-from common.migrate import migrate
+from common.migrate import SERVICE_SCHEMAS, migrate
 from common.settings import PlatformSettings
 from common.temporal import connect_temporal
 from demo.client import PlatformClient
 from evidence.sample_video import write_walkaround_video
-from tests.support.platform import ROOT, PlatformProcesses
+from tests.support.platform import (
+    ROOT,
+    PlatformProcesses,
+    SessionDatabase,
+    new_run_id,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -28,8 +34,12 @@ def _reachable(address: str) -> bool:
 
 
 @pytest.fixture(scope="session")
-def settings() -> PlatformSettings:
-    settings = PlatformSettings()
+def run_id() -> str:
+    """Suffix of the session's database, topic prefix and task queue."""
+    return new_run_id()
+
+
+def _check_stack_reachable(settings: PlatformSettings) -> None:
     for name, address in {
         "Kafka": settings.kafka_bootstrap,
         "Temporal": settings.temporal_address,
@@ -41,19 +51,49 @@ def settings() -> PlatformSettings:
                 f"{name} is not reachable at {address}; "
                 "start the stack with make stack-up"
             )
-    migrate(settings.database_url)
-    return settings
+
+
+def _check_no_service_database_urls() -> None:
+    for schema in SERVICE_SCHEMAS:
+        variable = f"DINGZE_{schema.upper()}_DATABASE_URL"
+        if os.environ.get(variable):
+            pytest.fail(
+                f"{variable} is set, but the integration tests derive each "
+                "service's URL from their own database; unset it"
+            )
+
+
+@pytest.fixture(scope="session")
+def settings(run_id: str) -> Iterator[PlatformSettings]:
+    """Yield the stack's settings pointed at a fresh, migrated session database.
+
+    The demo's services keep the database of ``DINGZE_DATABASE_URL``, so the
+    cases the tests create never reach the demo's officer queue.
+    """
+    stack_settings = PlatformSettings()
+    _check_stack_reachable(stack_settings)
+    _check_no_service_database_urls()
+    database = SessionDatabase(stack_settings.database_url, f"dingze_test_{run_id}")
+    database.create()
+    try:
+        migrate(database.url)
+        yield stack_settings.model_copy(update={"database_url": database.url})
+    finally:
+        database.drop()
 
 
 @pytest.fixture(scope="session")
 def platform(
-    settings: PlatformSettings, tmp_path_factory: pytest.TempPathFactory
+    settings: PlatformSettings, run_id: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[PlatformProcesses]:
     log_dir = ROOT / ".stack" / "test-logs" / tmp_path_factory.getbasetemp().name
-    processes = PlatformProcesses.create(log_dir)
-    processes.start_all()
-    yield processes
-    processes.stop_all()
+    processes = PlatformProcesses.create(log_dir, run_id, settings.database_url)
+    try:
+        processes.start_all()
+        yield processes
+    finally:
+        # Stops what started even when a process failed to come up.
+        processes.stop_all()
 
 
 @pytest.fixture

@@ -1,9 +1,11 @@
 """Run the four services, the case worker and the insurer simulator as real processes.
 
-Each test session gets its own topic prefix, consumer groups and task queue, so it
-shares the stack's engines with a running demo without taking its messages.
+Each test session gets its own database, topic prefix, consumer groups and task queue,
+so it shares the stack's engines with a running demo without taking its messages or
+adding cases to its officer queue.
 """
 
+import asyncio
 import os
 import signal
 import socket
@@ -13,7 +15,9 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import httpx
 
 from demo.client import ServiceUrls
@@ -28,6 +32,41 @@ def free_port() -> int:
         return port
 
 
+def new_run_id() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+@dataclass(frozen=True)
+class SessionDatabase:
+    """A database that one test session creates and drops, beside ``server_url``'s.
+
+    The role in ``server_url`` needs CREATEDB, and it owns the new database.
+    """
+
+    server_url: str
+    name: str
+
+    @property
+    def url(self) -> str:
+        parts = urlsplit(self.server_url)
+        return urlunsplit(parts._replace(path=f"/{self.name}"))
+
+    def create(self) -> None:
+        asyncio.run(self._execute(f'CREATE DATABASE "{self.name}"'))
+
+    def drop(self) -> None:
+        """Drop the database, closing the connections a killed process left open."""
+        sql = f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'
+        asyncio.run(self._execute(sql))
+
+    async def _execute(self, sql: str) -> None:
+        connection = await asyncpg.connect(self.server_url)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+
 @dataclass
 class PlatformProcesses:
     """The processes of one isolated copy of the platform."""
@@ -38,13 +77,16 @@ class PlatformProcesses:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @classmethod
-    def create(cls, log_dir: Path) -> "PlatformProcesses":
-        run_id = uuid.uuid4().hex[:8]
+    def create(
+        cls, log_dir: Path, run_id: str, database_url: str
+    ) -> "PlatformProcesses":
         ports = {
             name: free_port() for name in ("intake", "liability", "insurance", "notify")
         }
         env = {
             **os.environ,
+            # Each service derives its own role's URL from this one, in common.db.
+            "DINGZE_DATABASE_URL": database_url,
             "DINGZE_KAFKA_TOPIC_PREFIX": f"test-{run_id}.",
             "DINGZE_TEMPORAL_TASK_QUEUE": f"cases-test-{run_id}",
             "DINGZE_SIMULATED_SETTLE_DELAY_SECONDS": "0",

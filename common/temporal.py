@@ -1,14 +1,71 @@
-"""A Temporal client that speaks pydantic."""
+"""A Temporal client that speaks pydantic and logs through Python logging."""
 
+import functools
+import logging
+
+import structlog
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    Runtime,
+    TelemetryConfig,
+    TelemetryFilter,
+)
 
 from common.settings import PlatformSettings
 
+CORE_LOGGER_NAME = "temporalio.core"
+
+
+class _BindService(logging.Filter):
+    """Bind the process's ``service`` log field in the thread that logs the record.
+
+    The core hands its log lines to Python on a thread of its own, which does not
+    see the context that ``configure_logging`` bound the service name in.
+    """
+
+    def __init__(self, service: object) -> None:
+        super().__init__()
+        self.service = service
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        structlog.contextvars.bind_contextvars(service=self.service)
+        return True
+
+
+@functools.cache
+def sdk_runtime() -> Runtime:
+    """Return the process's Temporal runtime, created on first use.
+
+    The SDK's core, written in Rust, otherwise writes its own coloured text lines
+    to stderr. This runtime forwards the core's warnings and errors to the
+    ``temporalio.core`` logger instead, so the root handler that
+    ``configure_logging`` sets up writes them as JSON. Each runtime starts a thread
+    pool, so a process makes only one.
+    """
+    core_logger = logging.getLogger(CORE_LOGGER_NAME)
+    service = structlog.contextvars.get_contextvars().get("service")
+    if service is not None:
+        # NOTE: a service name bound after the first call is not picked up.
+        core_logger.addFilter(_BindService(service))
+    forwarding = LogForwardingConfig(logger=core_logger)
+    return Runtime(
+        telemetry=TelemetryConfig(
+            logging=LoggingConfig(
+                filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+                forwarding=forwarding,
+            )
+        )
+    )
+
 
 async def connect_temporal(settings: PlatformSettings) -> Client:
+    """Connect on the process's runtime, which workers built on the client share."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
+        runtime=sdk_runtime(),
     )

@@ -1,7 +1,9 @@
 """A Temporal client that speaks pydantic and logs through Python logging."""
 
+import asyncio
 import functools
 import logging
+import time
 
 import structlog
 from temporalio.client import Client
@@ -17,6 +19,7 @@ from temporalio.runtime import (
 from common.settings import PlatformSettings
 
 CORE_LOGGER_NAME = "temporalio.core"
+log = structlog.get_logger(__name__)
 
 
 class _BindService(logging.Filter):
@@ -61,11 +64,29 @@ def sdk_runtime() -> Runtime:
     )
 
 
-async def connect_temporal(settings: PlatformSettings) -> Client:
-    """Connect on the process's runtime, which workers built on the client share."""
-    return await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
-        runtime=sdk_runtime(),
-    )
+async def connect_temporal(
+    settings: PlatformSettings, wait_seconds: float = 60.0
+) -> Client:
+    """Connect on the process's runtime, which workers built on the client share.
+
+    Waits up to ``wait_seconds`` for the server, so a process may start before it.
+    """
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return await Client.connect(
+                settings.temporal_address,
+                namespace=settings.temporal_namespace,
+                data_converter=pydantic_data_converter,
+                runtime=sdk_runtime(),
+            )
+        except RuntimeError as error:
+            # The SDK raises RuntimeError("Failed client connect: ...").
+            if time.monotonic() > deadline:
+                raise
+            log.warning(
+                "temporal not reachable yet",
+                address=settings.temporal_address,
+                error=str(error),
+            )
+            await asyncio.sleep(1)

@@ -1,4 +1,4 @@
-"""A Temporal client that speaks pydantic and logs through Python logging."""
+"""A Temporal client with the pydantic converter, logging through Python logging."""
 
 import asyncio
 import functools

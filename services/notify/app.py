@@ -21,7 +21,6 @@ from services.notify.store import MessageStore
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
     settings = settings or NotifySettings()
     configure_logging("notify", settings.log_level)
-    provider = make_provider(settings.notify_provider)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -29,6 +28,7 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
         pool = await create_pool(settings.database_url, "notify")
         app.state.messages = MessageStore(pool)
         broker = make_broker(settings, "notify")
+        provider = make_provider(settings.notify_provider, pool)
         subscribe_sms(broker, settings, app.state.messages, provider)
         async with consuming(broker, pool):
             yield

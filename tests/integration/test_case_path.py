@@ -1,8 +1,6 @@
 """A case from the phone to settled claims, through every real hop."""
 
 import asyncio
-import json
-from collections import Counter
 from pathlib import Path
 from uuid import UUID
 
@@ -10,9 +8,10 @@ import httpx
 import pytest
 from temporalio.client import Client
 
+from common.settings import PlatformSettings
 from contracts.workflow import CaseOutcome, case_workflow_id
 from demo.client import PlatformClient, sample_case, sample_ruling
-from tests.support.platform import PlatformProcesses
+from tests.support.platform import PlatformProcesses, sms_deliveries
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 EXPECTED_TEMPLATES = {"evidence_received", "liability_ruled", "claim_settled"}
@@ -45,15 +44,6 @@ async def _rule_until_answered(
         if response.status_code != 503:
             return response
     return response
-
-
-def _sends_per_message(platform: PlatformProcesses) -> Counter[str]:
-    sends: Counter[str] = Counter()
-    for line in platform.log_text("notify").splitlines():
-        record = json.loads(line) if line.startswith("{") else {}
-        if record.get("event") == "sms delivered locally":
-            sends[record["message_id"]] += 1
-    return sends
 
 
 async def test_case_settles_end_to_end(
@@ -99,7 +89,11 @@ async def test_video_link_serves_the_stored_video(
 
 
 async def test_case_finishes_after_worker_is_killed(
-    client: PlatformClient, temporal: Client, platform: PlatformProcesses, video: Path
+    client: PlatformClient,
+    temporal: Client,
+    platform: PlatformProcesses,
+    settings: PlatformSettings,
+    video: Path,
 ) -> None:
     case_id = await _submitted_case(client, video)
     platform.kill("worker")
@@ -115,16 +109,13 @@ async def test_case_finishes_after_worker_is_killed(
     if first.status_code == 503:
         ruled = await _rule_until_answered(client, case_id)
     outcome = await _outcome(temporal, case_id)
-    sends = _sends_per_message(platform)
+    sends = await sms_deliveries(settings.database_url, case_id)
 
     assert first.status_code in {200, 503}, first.text
     assert ruled.status_code == 200, ruled.text
     assert outcome.outcome == "settled"
-    case_sends = {
-        key: count for key, count in sends.items() if key.startswith(str(case_id))
-    }
-    assert len(case_sends) == len(EXPECTED_TEMPLATES) * 2
-    assert set(case_sends.values()) == {1}
+    assert len(sends) == len(EXPECTED_TEMPLATES) * 2
+    assert set(sends.values()) == {1}
 
 
 def test_logs_carry_no_full_phone_number(platform: PlatformProcesses) -> None:

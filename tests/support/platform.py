@@ -13,9 +13,11 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+from uuid import UUID
 
 import asyncpg
 import httpx
@@ -183,3 +185,21 @@ class PlatformProcesses:
                 f"{name} exited with {process.returncode}; last lines:\n"
                 + "\n".join(self.log_text(name).splitlines()[-20:])
             )
+
+
+async def sms_deliveries(database_url: str, case_id: UUID) -> Counter[str]:
+    """Count the local SMS provider's deliveries of each message of a case.
+
+    Reads the provider's own table, one row per send, so a message sent twice counts
+    two whatever the logs show.
+    """
+    connection = await asyncpg.connect(database_url)
+    try:
+        rows = await connection.fetch(
+            "SELECT message_id, count(*) AS sends FROM notify.local_deliveries"
+            " WHERE message_id LIKE $1 GROUP BY message_id",
+            f"{case_id}:%",
+        )
+    finally:
+        await connection.close()
+    return Counter({row["message_id"]: row["sends"] for row in rows})

@@ -51,7 +51,7 @@ def problem(code: str, message: str, message_zh: str = "") -> dict[str, str]:
 
 async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     # The default body echoes the input, which may be huge or hold NaN that JSON
-    # cannot carry; the location and the reason are enough to fix the request.
+    # cannot carry. The location and the reason are enough to fix the request.
     assert isinstance(error, RequestValidationError)
     errors = [
         {"loc": list(item["loc"]), "msg": item["msg"], "type": item["type"]}

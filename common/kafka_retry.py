@@ -1,4 +1,4 @@
-"""What a consumer does with a message whose handler fails.
+"""The consumer middleware for messages whose handler fails.
 
 A failed message is read again (the subscription nacks it). Each failure of the same
 message is logged and followed by a pause that doubles, so a failing handler does

@@ -60,7 +60,7 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 
 class Location(BaseModel):
-    """Where the accident happened: a point within China and its street address."""
+    """The accident's place: a point within China and its street address."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -156,7 +156,7 @@ def assign_party_ids(parties: list[PartyInput]) -> list[Party]:
 
 
 class EvidenceFacts(BaseModel):
-    """What reading the video container showed."""
+    """Facts read from the video container: duration, codec, size and frame rate."""
 
     duration_seconds: float
     codec: str

@@ -114,7 +114,7 @@ class SmsRequested(Event):
     )
     party_id: str
     phone: str
-    template: str = Field(description="Name of a template the notify service holds")
+    template: str = Field(description="Name of one of the notify service's SMS templates")
     variables: dict[str, str] = Field(default_factory=dict)
 
 

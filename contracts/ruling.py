@@ -50,10 +50,10 @@ class PartyLiability(BaseModel):
 class Ruling(BaseModel):
     """An officer's ruling on a case.
 
-    Among the liable parties (share above 0) the categories must agree: one party
-    with full liability, or every liable party with equal liability and shares that
-    differ by at most 1 (three parties share 34/33/33), or one party with primary
-    liability and a larger share than each party with secondary liability.
+    Among the liable parties (share above 0) the categories must agree. Either one
+    party has full liability, or every liable party has equal liability with shares
+    that differ by at most 1 (three parties share 34/33/33). Otherwise one party has
+    primary liability and a larger share than each party with secondary liability.
     """
 
     officer_id: OneLine = Field(max_length=32, description="Officer badge number")

@@ -1,4 +1,4 @@
-"""What intake's request handlers share while the service runs."""
+"""The connections intake's request handlers share while the service runs."""
 
 from dataclasses import dataclass
 

@@ -139,7 +139,7 @@ async def submit_ruling(
         raise _not_in_queue(case_id)
     if found.status == "ruled" and found.ruling is not None:
         if found.ruling == ruling and found.ruled_at is not None:
-            # A client resending after a lost response gets the same answer.
+            # A client resending after a lost response gets the same result again.
             return RulingResult(
                 case_id=case_id, status="ruled", ruled_at=found.ruled_at
             )

@@ -1,4 +1,4 @@
-"""What the liability service's request handlers share while it runs."""
+"""The connections the liability service's request handlers share while it runs."""
 
 from dataclasses import dataclass
 

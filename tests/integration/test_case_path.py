@@ -9,30 +9,12 @@ import pytest
 from temporalio.client import Client
 
 from common.settings import PlatformSettings
-from contracts.workflow import CaseOutcome, case_workflow_id
 from demo.client import PlatformClient, sample_case, sample_ruling
+from tests.support.cases import case_outcome, submitted_case
 from tests.support.platform import PlatformProcesses, sms_deliveries
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 EXPECTED_TEMPLATES = {"evidence_received", "liability_ruled", "claim_settled"}
-
-
-async def _submitted_case(client: PlatformClient, video: Path) -> UUID:
-    case_id = await client.open_case(sample_case())
-    upload = await client.upload_video(case_id, video)
-    assert upload.status_code == 200, upload.text
-    submitted = await client.submit(case_id)
-    assert submitted.status_code == 200, submitted.text
-    return case_id
-
-
-async def _outcome(temporal: Client, case_id: UUID) -> CaseOutcome:
-    handle = temporal.get_workflow_handle(
-        case_workflow_id(case_id), result_type=CaseOutcome
-    )
-    outcome = await asyncio.wait_for(handle.result(), timeout=120)
-    assert isinstance(outcome, CaseOutcome)
-    return outcome
 
 
 async def _rule_until_answered(
@@ -49,13 +31,13 @@ async def _rule_until_answered(
 async def test_case_settles_end_to_end(
     client: PlatformClient, temporal: Client, platform: PlatformProcesses, video: Path
 ) -> None:
-    case_id = await _submitted_case(client, video)
+    case_id = await submitted_case(client, video)
 
     case_file = await client.wait_until_queued(case_id)
     queue_before = await client.queue()
     ruled = await client.rule(case_id, sample_ruling())
     queue_after = await client.queue()
-    outcome = await _outcome(temporal, case_id)
+    outcome = await case_outcome(temporal, case_id)
     messages = await client.messages(case_id)
     intake_view = await client.http.get(f"{client.urls.intake}/cases/{case_id}")
 
@@ -76,7 +58,7 @@ async def test_case_settles_end_to_end(
 async def test_video_link_serves_the_stored_video(
     client: PlatformClient, video: Path
 ) -> None:
-    case_id = await _submitted_case(client, video)
+    case_id = await submitted_case(client, video)
 
     case_file = await client.wait_until_queued(case_id)
     response = await client.http.get(case_file["video_url"])
@@ -95,7 +77,7 @@ async def test_case_finishes_after_worker_is_killed(
     settings: PlatformSettings,
     video: Path,
 ) -> None:
-    case_id = await _submitted_case(client, video)
+    case_id = await submitted_case(client, video)
     platform.kill("worker")
     platform.start("worker", "workflows.case")
     await client.wait_until_queued(case_id)
@@ -108,7 +90,7 @@ async def test_case_finishes_after_worker_is_killed(
     ruled = first
     if first.status_code == 503:
         ruled = await _rule_until_answered(client, case_id)
-    outcome = await _outcome(temporal, case_id)
+    outcome = await case_outcome(temporal, case_id)
     sends = await sms_deliveries(settings.database_url, case_id)
 
     assert first.status_code in {200, 503}, first.text

@@ -1,6 +1,5 @@
 """Messages no handler can use must not stop the cases behind them."""
 
-import asyncio
 import uuid
 from pathlib import Path
 
@@ -10,8 +9,8 @@ from temporalio.client import Client
 
 from common.settings import PlatformSettings
 from contracts.events import ClaimOpened, SmsRequested
-from contracts.workflow import CaseOutcome, case_workflow_id
-from demo.client import PlatformClient, sample_case, sample_ruling
+from demo.client import PlatformClient, sample_ruling
+from tests.support.cases import case_outcome, queued_case
 from tests.support.platform import PlatformProcesses
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
@@ -73,15 +72,9 @@ async def test_cases_settle_past_poison_messages(
     prefix = platform.env["DINGZE_KAFKA_TOPIC_PREFIX"]
     poisoned = await _poison_every_partition(settings, prefix)
 
-    case_id = await client.open_case(sample_case())
-    await client.upload_video(case_id, video)
-    await client.submit(case_id)
-    await client.wait_until_queued(case_id)
+    case_id = await queued_case(client, video)
     await client.rule(case_id, sample_ruling())
-    handle = temporal.get_workflow_handle(
-        case_workflow_id(case_id), result_type=CaseOutcome
-    )
-    outcome = await asyncio.wait_for(handle.result(), timeout=120)
+    outcome = await case_outcome(temporal, case_id)
     dead = await _dead_letters(settings, prefix)
 
     assert outcome.outcome == "settled"

@@ -4,23 +4,15 @@ import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
-from uuid import UUID
 
 import pytest
 from temporalio.client import Client
 
 from contracts.workflow import case_workflow_id
 from demo.client import PlatformClient, sample_case, sample_ruling
+from tests.support.cases import queued_case
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
-
-
-async def _queued_case(client: PlatformClient, video: Path) -> UUID:
-    case_id = await client.open_case(sample_case())
-    await client.upload_video(case_id, video)
-    await client.submit(case_id)
-    await client.wait_until_queued(case_id)
-    return case_id
 
 
 @pytest.mark.parametrize(
@@ -57,7 +49,7 @@ async def test_bad_video_is_rejected_with_reason(
 async def test_ruling_not_adding_up_is_rejected(
     client: PlatformClient, video: Path
 ) -> None:
-    case_id = await _queued_case(client, video)
+    case_id = await queued_case(client, video)
     ruling = sample_ruling()
     ruling["liabilities"] = [
         {"party_id": "A", "category": "secondary", "share": 30},
@@ -73,7 +65,7 @@ async def test_ruling_not_adding_up_is_rejected(
 async def test_concurrent_rulings_have_one_winner(
     client: PlatformClient, video: Path
 ) -> None:
-    case_id = await _queued_case(client, video)
+    case_id = await queued_case(client, video)
     first = sample_ruling()
     second = sample_ruling()
     second["officer_id"] = "330199"
@@ -151,7 +143,7 @@ async def test_oversized_body_is_rejected(client: PlatformClient) -> None:
 async def test_upload_after_submit_is_rejected(
     client: PlatformClient, video: Path
 ) -> None:
-    case_id = await _queued_case(client, video)
+    case_id = await queued_case(client, video)
 
     response = await client.upload_video(case_id, video)
 
@@ -163,7 +155,7 @@ async def test_upload_after_submit_is_rejected(
 async def test_ruling_for_ended_workflow_closes_case(
     client: PlatformClient, temporal: Client, video: Path
 ) -> None:
-    case_id = await _queued_case(client, video)
+    case_id = await queued_case(client, video)
     await temporal.get_workflow_handle(case_workflow_id(case_id)).terminate("test")
 
     response = await client.rule(case_id, sample_ruling())
@@ -177,7 +169,7 @@ async def test_ruling_for_ended_workflow_closes_case(
 async def test_ruling_for_unknown_party_is_rejected(
     client: PlatformClient, video: Path
 ) -> None:
-    case_id = await _queued_case(client, video)
+    case_id = await queued_case(client, video)
     ruling = sample_ruling()
     ruling["liabilities"][0]["party_id"] = "C"
 

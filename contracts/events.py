@@ -114,7 +114,7 @@ class SmsRequested(Event):
     )
     party_id: str
     phone: str
-    template: str = Field(description="Name of one of the notify service's SMS templates")
+    template: str = Field(description="Name of an SMS template of the notify service")
     variables: dict[str, str] = Field(default_factory=dict)
 
 

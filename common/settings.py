@@ -1,9 +1,13 @@
 """Connection settings read from the environment, with the local stack's defaults."""
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from evidence import VideoLimits
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class PlatformSettings(BaseSettings):
@@ -30,6 +34,23 @@ class PlatformSettings(BaseSettings):
     # Intake checks uploads and the workflow checks stored evidence with these.
     video_min_seconds: float = 5.0
     video_max_seconds: float = 600.0
+
+    # Ruling documents: the case worker signs with the private key, and the
+    # liability service verifies with the public key beside it.
+    document_key_file: Path = ROOT / ".stack" / "keys" / "document-signing.pem"
+    document_font_file: Path = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+    document_verify_url: str = Field(
+        default="http://127.0.0.1:8102/documents/verify",
+        description="Where the printed text sends readers to verify a document",
+    )
+    document_link_base_url: str = Field(
+        default="http://127.0.0.1:8101/rulings",
+        description="Base of the link in the ruling SMS; the document number follows",
+    )
+    accident_types_file: Path | None = Field(
+        default=None,
+        description="A province's accident-type table; None uses the bundled one",
+    )
 
     def video_limits(self) -> VideoLimits:
         return VideoLimits(

@@ -4,6 +4,7 @@ Every call runs in a worker thread so that it never stalls the event loop.
 """
 
 import asyncio
+import io
 from datetime import timedelta
 from pathlib import Path
 
@@ -44,3 +45,36 @@ class EvidenceStore:
         return await asyncio.to_thread(
             self._client.presigned_get_object, self.bucket, key, expires=expires
         )
+
+    async def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
+        await asyncio.to_thread(
+            self._client.put_object,
+            self.bucket,
+            key,
+            io.BytesIO(data),
+            len(data),
+            content_type=content_type,
+        )
+
+    async def get_bytes(self, key: str) -> bytes:
+        def read() -> bytes:
+            response = self._client.get_object(self.bucket, key)
+            try:
+                data: bytes = response.read()
+                return data
+            finally:
+                response.close()
+                response.release_conn()
+
+        return await asyncio.to_thread(read)
+
+    async def list_keys(self, prefix: str) -> list[str]:
+        def names() -> list[str]:
+            return [
+                item.object_name
+                for item in self._client.list_objects(
+                    self.bucket, prefix=prefix, recursive=True
+                )
+            ]
+
+        return await asyncio.to_thread(names)

@@ -67,6 +67,9 @@ class CaseRuled(Event):
     location: Location
     parties: list[PartySummary]
     ruling: Ruling
+    document_number: str = Field(
+        default="", description="The signed ruling document's number"
+    )
 
 
 class InsurerNotification(Event):

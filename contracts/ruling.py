@@ -60,6 +60,18 @@ class Ruling(BaseModel):
     facts: MultiLine = Field(min_length=1, max_length=4000)
     rule_applied: OneLine = Field(max_length=500)
     liabilities: list[PartyLiability] = Field(min_length=2)
+    accident_type: str | None = Field(
+        default=None,
+        pattern=r"^[a-z][a-z0-9_]{1,39}$",
+        description="Code of the accident type picked from the liability service's "
+        "table (GET /accident-types)",
+    )
+    departure_reason: MultiLine = Field(
+        default="",
+        max_length=1000,
+        description="Why the liability differs from the accident type's suggestion; "
+        "required when it does",
+    )
 
     @model_validator(mode="after")
     def _shares_are_consistent(self) -> Self:

@@ -25,6 +25,7 @@ from contracts.workflow import (
     SubmitRulingInput,
     case_workflow_id,
 )
+from decision_support import AccidentTypeError, check_ruling_type
 from services.liability.runtime import LiabilityRuntime
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -133,7 +134,15 @@ async def open_case(case_id: UUID, runtime: Runtime) -> CaseFile:
 async def submit_ruling(
     case_id: UUID, ruling: Ruling, runtime: Runtime
 ) -> RulingResult:
-    """Hand the ruling to the case workflow, which accepts it or returns the reason."""
+    """Hand the ruling to the case workflow, which accepts it or returns the reason.
+
+    The ruling names an accident type from GET /accident-types, and a liability
+    that differs from that type's suggestion needs a departure reason.
+    """
+    try:
+        check_ruling_type(ruling, runtime.accident_types)
+    except AccidentTypeError as error:
+        raise _error(422, error.code, error.message) from error
     found = await runtime.queue.get(case_id)
     if found is None:
         raise _not_in_queue(case_id)

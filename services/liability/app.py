@@ -13,7 +13,12 @@ from common.logging import configure_logging
 from common.storage import EvidenceStore
 from common.temporal import connect_temporal
 from contracts.events import CaseClosed, CaseQueued
+from decision_support import load_accident_types
+from documents.archive import DocumentArchive
+from documents.keys import load_public_key, public_key_path
+from services.liability.accident_types_api import router as accident_types_router
 from services.liability.api import router
+from services.liability.documents_api import router as documents_router
 from services.liability.handlers import subscribe_queue
 from services.liability.runtime import LiabilityRuntime
 from services.liability.settings import LiabilitySettings
@@ -23,6 +28,9 @@ from services.liability.store import QueueStore
 def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
     settings = settings or LiabilitySettings()
     configure_logging("liability", settings.log_level)
+    # A broken table or a missing key stops the service at start-up.
+    accident_types = load_accident_types(settings.accident_types_file)
+    public_key = load_public_key(public_key_path(settings.document_key_file))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -31,16 +39,22 @@ def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
         queue = QueueStore(pool)
         broker = make_broker(settings, "liability")
         subscribe_queue(broker, settings, queue)
+        evidence = EvidenceStore(settings)
         app.state.runtime = LiabilityRuntime(
             settings=settings,
             queue=queue,
-            evidence=EvidenceStore(settings),
+            evidence=evidence,
             temporal=await connect_temporal(settings),
+            accident_types=accident_types,
+            documents=DocumentArchive(evidence),
+            document_public_key=public_key,
         )
         async with consuming(broker, pool):
             yield
 
     app = FastAPI(title="Dingze liability center", version="1", lifespan=lifespan)
     app.include_router(router)
+    app.include_router(accident_types_router)
+    app.include_router(documents_router)
     install_common_handlers(app)
     return app

@@ -2,9 +2,12 @@
 
 from dataclasses import dataclass
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from temporalio.client import Client
 
 from common.storage import EvidenceStore
+from contracts.accident_types import AccidentTypeTable
+from documents.archive import DocumentArchive
 from services.liability.settings import LiabilitySettings
 from services.liability.store import QueueStore
 
@@ -15,3 +18,6 @@ class LiabilityRuntime:
     queue: QueueStore
     evidence: EvidenceStore
     temporal: Client
+    accident_types: AccidentTypeTable
+    documents: DocumentArchive
+    document_public_key: Ed25519PublicKey

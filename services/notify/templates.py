@@ -21,6 +21,11 @@ TEMPLATES: dict[str, str] = {
         "您好，事故案件 {case_number}（车牌 {plate}）已完成责任认定，"
         "您承担 {share}% 责任。保险公司将与您联系理赔。"
     ),
+    "ruling_issued": (
+        "您好，事故案件 {case_number}（车牌 {plate}）已完成责任认定，您承担 {share}% "
+        "责任，认定书编号 {document_number}。请打开 {link} 查看并签收；如有异议，"
+        "可在{deadline}申请复核。"
+    ),
     "claim_settled": (
         "您好，事故案件 {case_number}（车牌 {plate}）的理赔已办结，案件关闭。"
     ),

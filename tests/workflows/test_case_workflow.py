@@ -20,6 +20,7 @@ from contracts.case import (
     StoredEvidence,
     assign_party_ids,
 )
+from contracts.documents import IssuedDocument, RulingDocumentContent
 from contracts.events import CaseClosed, CaseQueued, CaseRuled
 from contracts.ruling import Ruling
 from contracts.workflow import (
@@ -33,6 +34,7 @@ from contracts.workflow import (
 from demo.client import sample_case, sample_ruling
 from workflows.case.models import EvidenceCheckInput, EvidenceCheckResult, SmsBatch
 from workflows.case.workflow import RemoteLiabilityCaseWorkflow
+from workflows.review.models import DocumentIssued
 
 
 class StandInActivities:
@@ -41,7 +43,10 @@ class StandInActivities:
     def __init__(self, evidence_accepted: bool = True) -> None:
         self.evidence_accepted = evidence_accepted
         self.sms: list[str] = []
+        self.sms_variables: dict[str, dict[str, str]] = {}
         self.published: list[str] = []
+        self.documents: list[RulingDocumentContent] = []
+        self.document_numbers: list[str] = []
         self.queue_publish_done = asyncio.Event()
         self.queue_publish_done.set()
 
@@ -59,12 +64,34 @@ class StandInActivities:
     @activity.defn(name="publish_ruling")
     async def publish_ruling(self, event: CaseRuled) -> None:
         self.published.append(event.topic)
+        self.document_numbers.append(event.document_number)
+
+    @activity.defn(name="issue_ruling_document")
+    async def issue_ruling_document(
+        self, content: RulingDocumentContent
+    ) -> DocumentIssued:
+        self.documents.append(content)
+        document = IssuedDocument(
+            document_number=content.document_number,
+            version=content.version,
+            kind=content.kind,
+            case_id=content.case_id,
+            object_key=f"documents/{content.document_number}/v1.pdf",
+            sha256="1" * 64,
+            signature="00",
+            key_id="0" * 16,
+            issued_at=content.issued_at,
+            code_sha256="2" * 64,
+            reconsideration_deadline=None,
+        )
+        return DocumentIssued(document=document, link="https://phone.example/r")
 
     @activity.defn(name="request_sms")
     async def request_sms(self, batch: SmsBatch) -> None:
-        self.sms.extend(
-            message.message_id.split(":", 1)[1] for message in batch.messages
-        )
+        for message in batch.messages:
+            name = message.message_id.split(":", 1)[1]
+            self.sms.append(name)
+            self.sms_variables[name] = message.variables
 
     @activity.defn(name="publish_case_closed")
     async def publish_case_closed(self, event: CaseClosed) -> None:
@@ -75,6 +102,7 @@ class StandInActivities:
             self.check_evidence,
             self.queue_for_officer,
             self.publish_ruling,
+            self.issue_ruling_document,
             self.request_sms,
             self.publish_case_closed,
         ]
@@ -177,9 +205,18 @@ async def test_case_settles_after_ruling_and_claims(
     assert activities.published == ["case.queued", "case.ruled", "case.closed:settled"]
     assert sorted(activities.sms) == sorted(
         f"{template}:{party}"
-        for template in ("evidence_received", "liability_ruled", "claim_settled")
+        for template in ("evidence_received", "ruling_issued", "claim_settled")
         for party in "AB"
     )
+    document = activities.documents[0]
+    assert document.evidence_sha256 == ["0" * 64]
+    assert [party.party_id for party in document.parties] == ["A", "B"]
+    assert activities.document_numbers == [document.document_number]
+    assert activities.sms_variables["ruling_issued:B"]["share"] == "100"
+    assert activities.sms_variables["ruling_issued:B"]["document_number"] == (
+        document.document_number
+    )
+    assert "ruling document issued" in [entry.step for entry in outcome.timeline]
 
 
 async def test_ruling_naming_wrong_parties_is_rejected(

@@ -11,9 +11,14 @@ from common.settings import PlatformSettings
 from common.storage import EvidenceStore
 from common.temporal import connect_temporal
 from contracts.events import ALL_EVENTS, InsurerNotification
+from decision_support import load_accident_types
+from documents.archive import DocumentArchive
+from documents.issue import DocumentIssuer
+from documents.keys import load_private_key
 from workflows.case.activities import CaseActivities
 from workflows.case.starter import subscribe_case_starter
 from workflows.case.workflow import RemoteLiabilityCaseWorkflow
+from workflows.review.activities import DocumentActivities
 
 log = structlog.get_logger(__name__)
 
@@ -26,12 +31,23 @@ async def run_worker(settings: PlatformSettings) -> None:
     client = await connect_temporal(settings)
     broker = make_broker(settings, "case-worker")
     subscribe_case_starter(broker, client, settings)
-    activities = CaseActivities(settings, broker, EvidenceStore(settings))
+    evidence = EvidenceStore(settings)
+    activities = CaseActivities(settings, broker, evidence)
+    documents = DocumentActivities(
+        DocumentIssuer(
+            load_private_key(settings.document_key_file),
+            DocumentArchive(evidence),
+            settings.document_verify_url,
+            settings.document_font_file,
+        ),
+        load_accident_types(settings.accident_types_file),
+        settings.document_link_base_url,
+    )
     worker = Worker(
         client,
         task_queue=settings.temporal_task_queue,
         workflows=[RemoteLiabilityCaseWorkflow],
-        activities=activities.all(),
+        activities=activities.all() + documents.all(),
     )
     await broker.start()
     log.info("case worker started", task_queue=settings.temporal_task_queue)

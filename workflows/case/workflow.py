@@ -8,7 +8,9 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from common.working_days import CHINA_TIME, RECONSIDERATION_WORKING_DAYS
     from contracts.case import Party
+    from contracts.documents import RulingDocumentContent
     from contracts.events import (
         CaseClosed,
         CaseQueued,
@@ -35,8 +37,11 @@ with workflow.unsafe.imports_passed_through():
         SubmitRulingInput,
         TimelineEntry,
     )
+    from documents.numbers import ruling_document_number
     from workflows.case.activities import CaseActivities
     from workflows.case.models import EvidenceCheckInput, SmsBatch
+    from workflows.review.activities import DocumentActivities
+    from workflows.review.models import DocumentIssued
 
 SETTLEMENT_DEADLINE = timedelta(days=30)
 # A publish takes milliseconds; a short limit lets another worker retry soon after
@@ -45,6 +50,10 @@ PUBLISH_TIMEOUT = timedelta(seconds=10)
 CHECK_HEARTBEAT_TIMEOUT = timedelta(seconds=20)
 # Publishing retries until Kafka is back: a case waits rather than fails.
 PUBLISH_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
+# Rendering and storing a document takes well under a second.
+DOCUMENT_TIMEOUT = timedelta(minutes=1)
+# Cases ruled before documents existed replay without issuing one.
+RULING_DOCUMENT_PATCH = "ruling-document"
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -108,8 +117,12 @@ class RemoteLiabilityCaseWorkflow:
         ruling = self._ruling
         assert ruling is not None
 
-        # Ruling out: insurers through the insurance service, parties by SMS.
+        # Ruling out: the signed document first, then insurers through the
+        # insurance service, and parties by SMS with the document's number.
         self._stage = CaseStage.NOTIFYING_INSURERS
+        document: DocumentIssued | None = None
+        if workflow.patched(RULING_DOCUMENT_PATCH):
+            document = await self._issue_document(ruling)
         await workflow.execute_activity_method(
             CaseActivities.publish_ruling,
             CaseRuled(
@@ -118,16 +131,24 @@ class RemoteLiabilityCaseWorkflow:
                 location=case.location,
                 parties=[_summary(party) for party in case.parties],
                 ruling=ruling,
+                document_number=document.document.document_number if document else "",
             ),
             start_to_close_timeout=PUBLISH_TIMEOUT,
             retry_policy=PUBLISH_RETRY,
         )
         self._record("ruling published")
-        await self._send_sms(
-            "liability_ruled",
-            {},
-            per_party=lambda party: {"share": str(ruling.share_of(party.party_id))},
-        )
+        if document is None:
+            await self._send_sms(
+                "liability_ruled",
+                {},
+                per_party=lambda party: {"share": str(ruling.share_of(party.party_id))},
+            )
+        else:
+            await self._send_sms(
+                "ruling_issued",
+                _document_sms_variables(document),
+                per_party=lambda party: {"share": str(ruling.share_of(party.party_id))},
+            )
         insurers = set(case.insurer_codes())
         await workflow.wait_condition(lambda: insurers <= self._notified)
 
@@ -237,6 +258,32 @@ class RemoteLiabilityCaseWorkflow:
         )
         self._record("sms requested", template)
 
+    async def _issue_document(self, ruling: Ruling) -> DocumentIssued:
+        case = self._request.case
+        ruled_at = workflow.now()
+        content = RulingDocumentContent(
+            document_number=ruling_document_number(case.case_id, ruled_at),
+            case_id=case.case_id,
+            issued_at=ruled_at,
+            accident_at=case.accident_at,
+            location=case.location,
+            parties=[_summary(party) for party in case.parties],
+            ruling=ruling,
+            evidence_sha256=[self._request.video.sha256],
+        )
+        issued = await workflow.execute_activity_method(
+            DocumentActivities.issue_ruling_document,
+            content,
+            start_to_close_timeout=DOCUMENT_TIMEOUT,
+            retry_policy=PUBLISH_RETRY,
+        )
+        document = issued.document
+        self._record(
+            "ruling document issued",
+            f"{document.document_number} sha256 {document.sha256[:12]}",
+        )
+        return issued
+
     async def _close(self, outcome: str) -> CaseOutcome:
         await workflow.execute_activity_method(
             CaseActivities.publish_case_closed,
@@ -248,6 +295,22 @@ class RemoteLiabilityCaseWorkflow:
         self._record("case closed", outcome)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return CaseOutcome(outcome=outcome, timeline=self._timeline)
+
+
+def _document_sms_variables(issued: DocumentIssued) -> dict[str, str]:
+    document = issued.document
+    deadline = document.reconsideration_deadline
+    if deadline is None:
+        by_when = f"送达之日起{RECONSIDERATION_WORKING_DAYS}个工作日内"
+    else:
+        # The deadline is midnight China time, printed as 24:00 of the day before.
+        last_day = deadline.astimezone(CHINA_TIME).date() - timedelta(days=1)
+        by_when = f"{last_day:%m月%d日}24时前"
+    return {
+        "document_number": document.document_number,
+        "link": issued.link,
+        "deadline": by_when,
+    }
 
 
 def _summary(party: Party) -> PartySummary:

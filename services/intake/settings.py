@@ -30,6 +30,11 @@ class IntakeSettings(PlatformSettings):
         default=24.0, gt=0, description="An unfinished upload expires after this"
     )
     intake_publish_timeout_seconds: float = 10.0
+    intake_remote_max_vehicles: int = Field(
+        default=3,
+        ge=2,
+        description="Most vehicles a case may involve and still be settled remotely",
+    )
     party_access_secret: SecretStr = Field(
         default=SecretStr("dingze-local-party-access-secret"),
         description="HMAC key of party link and session tokens; set in production",

@@ -37,8 +37,8 @@ class AccidentType(BaseModel):
         """Return whether a ruling's categories and shares differ from the suggestion.
 
         Parties are matched to roles by their liability, so the check gives the same
-        answer whichever party the officer found in which role. A ruling with another number of
-        parties than the type names always departs from it.
+        answer whichever party the officer found in which role. A ruling with another
+        number of parties than the type names always departs from it.
         """
         suggested = sorted((item.category.value, item.share) for item in self.suggested)
         ruled = sorted((item.category.value, item.share) for item in liabilities)

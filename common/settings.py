@@ -43,10 +43,6 @@ class PlatformSettings(BaseSettings):
         default="http://127.0.0.1:8102/documents/verify",
         description="Where the printed text sends readers to verify a document",
     )
-    document_link_base_url: str = Field(
-        default="http://127.0.0.1:8101/rulings",
-        description="Base of the link in the ruling SMS; the document number follows",
-    )
     accident_types_file: Path | None = Field(
         default=None,
         description="A province's accident-type table; None uses the bundled one",

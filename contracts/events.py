@@ -121,6 +121,29 @@ class SmsRequested(Event):
     variables: dict[str, str] = Field(default_factory=dict)
 
 
+class CaseReconsiderationRequested(Event):
+    """A party asked to reconsider a ruling; a different officer takes the case."""
+
+    topic: ClassVar[str] = "case.reconsideration_requested"
+
+    document_number: str
+    ruling: Ruling
+    party_id: str
+    reason: str
+    requested_at: datetime
+
+
+class CaseReconsidered(Event):
+    """A reconsidering officer confirmed or replaced a ruling; both stay on file."""
+
+    topic: ClassVar[str] = "case.reconsidered"
+
+    outcome: str = Field(description="confirmed or replaced")
+    first_document_number: str
+    document_number: str
+    ruling: Ruling = Field(description="The ruling in force after reconsideration")
+
+
 class CaseClosed(Event):
     """The case workflow finished."""
 
@@ -137,5 +160,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     ClaimOpened,
     ClaimSettled,
     SmsRequested,
+    CaseReconsiderationRequested,
+    CaseReconsidered,
     CaseClosed,
 )

@@ -11,9 +11,11 @@ from common.kafka import ensure_topics, make_broker
 from common.lifecycle import consuming
 from common.logging import configure_logging
 from common.storage import EvidenceStore
+from common.temporal import connect_temporal
 from contracts.events import CaseSubmitted, SmsRequested
+from documents.archive import DocumentArchive
 from identity.party_access import OneTimeCodes, PartyTokens
-from services.intake import access_api, api
+from services.intake import access_api, api, ruling_api
 from services.intake.runtime import IntakeRuntime
 from services.intake.settings import IntakeSettings
 from services.intake.store import CaseStore
@@ -29,13 +31,16 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         pool = await create_pool(settings.database_url, "intake")
         broker = make_broker(settings, "intake")
         policy = settings.party_access_policy()
+        evidence = EvidenceStore(settings)
         app.state.runtime = IntakeRuntime(
             settings=settings,
             cases=CaseStore(pool),
-            evidence=EvidenceStore(settings),
+            evidence=evidence,
             broker=broker,
             party_tokens=PartyTokens(policy),
             party_codes=OneTimeCodes(pool, policy),
+            temporal=await connect_temporal(settings),
+            documents=DocumentArchive(evidence),
         )
         async with consuming(broker, pool):
             yield
@@ -43,5 +48,6 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app = FastAPI(title="Dingze intake", version="1", lifespan=lifespan)
     app.include_router(api.router)
     app.include_router(access_api.router)
+    app.include_router(ruling_api.router)
     install_common_handlers(app, is_upload=lambda path: path.endswith("/video"))
     return app

@@ -3,8 +3,10 @@
 from dataclasses import dataclass
 
 from faststream.kafka import KafkaBroker
+from temporalio.client import Client
 
 from common.storage import EvidenceStore
+from documents.archive import DocumentArchive
 from identity.party_access import OneTimeCodes, PartyTokens
 from services.intake.settings import IntakeSettings
 from services.intake.staff import StaffVerifier
@@ -19,4 +21,7 @@ class IntakeRuntime:
     broker: KafkaBroker
     party_tokens: PartyTokens
     party_codes: OneTimeCodes
+    # The ruling's review workflow and its documents, for the party's phone.
+    temporal: Client
+    documents: DocumentArchive
     staff_verifier: StaffVerifier | None = None

@@ -12,14 +12,18 @@ from common.lifecycle import consuming
 from common.logging import configure_logging
 from common.storage import EvidenceStore
 from common.temporal import connect_temporal
-from contracts.events import CaseClosed, CaseQueued
+from contracts.events import CaseClosed, CaseQueued, CaseReconsiderationRequested
 from decision_support import load_accident_types
 from documents.archive import DocumentArchive
 from documents.keys import load_public_key, public_key_path
 from services.liability.accident_types_api import router as accident_types_router
 from services.liability.api import router
 from services.liability.documents_api import router as documents_router
-from services.liability.handlers import subscribe_queue
+from services.liability.handlers import subscribe_queue, subscribe_reconsiderations
+from services.liability.reconsideration_api import (
+    router as reconsideration_router,
+)
+from services.liability.reconsiderations import ReconsiderationStore
 from services.liability.runtime import LiabilityRuntime
 from services.liability.settings import LiabilitySettings
 from services.liability.store import QueueStore
@@ -34,11 +38,16 @@ def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await ensure_topics(settings, [CaseQueued.topic, CaseClosed.topic])
+        await ensure_topics(
+            settings,
+            [CaseQueued.topic, CaseClosed.topic, CaseReconsiderationRequested.topic],
+        )
         pool = await create_pool(settings.database_url, "liability")
         queue = QueueStore(pool)
         broker = make_broker(settings, "liability")
         subscribe_queue(broker, settings, queue)
+        reconsiderations = ReconsiderationStore(pool)
+        subscribe_reconsiderations(broker, settings, reconsiderations)
         evidence = EvidenceStore(settings)
         app.state.runtime = LiabilityRuntime(
             settings=settings,
@@ -48,6 +57,7 @@ def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
             accident_types=accident_types,
             documents=DocumentArchive(evidence),
             document_public_key=public_key,
+            reconsiderations=reconsiderations,
         )
         async with consuming(broker, pool):
             yield
@@ -56,5 +66,6 @@ def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
     app.include_router(router)
     app.include_router(accident_types_router)
     app.include_router(documents_router)
+    app.include_router(reconsideration_router)
     install_common_handlers(app)
     return app

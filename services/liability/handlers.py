@@ -5,7 +5,8 @@ from faststream.kafka import KafkaBroker
 
 from common.kafka import subscribe
 from common.settings import PlatformSettings
-from contracts.events import CaseClosed, CaseQueued
+from contracts.events import CaseClosed, CaseQueued, CaseReconsiderationRequested
+from services.liability.reconsiderations import ReconsiderationStore
 from services.liability.store import QueueStore
 
 log = structlog.get_logger(__name__)
@@ -22,3 +23,19 @@ def subscribe_queue(
     @subscribe(broker, settings, "liability", CaseClosed.topic)
     async def on_case_closed(event: CaseClosed) -> None:
         await store.mark_closed(event.case_id, event.outcome)
+
+
+def subscribe_reconsiderations(
+    broker: KafkaBroker, settings: PlatformSettings, store: ReconsiderationStore
+) -> None:
+    @subscribe(broker, settings, "liability", CaseReconsiderationRequested.topic)
+    async def on_reconsideration_requested(
+        event: CaseReconsiderationRequested,
+    ) -> None:
+        await store.enqueue(event)
+        log.info(
+            "reconsideration queued",
+            case_id=str(event.case_id),
+            trace_id=event.trace_id,
+            document_number=event.document_number,
+        )

@@ -8,6 +8,7 @@ from temporalio.client import Client
 from common.storage import EvidenceStore
 from contracts.accident_types import AccidentTypeTable
 from documents.archive import DocumentArchive
+from services.liability.reconsiderations import ReconsiderationStore
 from services.liability.settings import LiabilitySettings
 from services.liability.store import QueueStore
 
@@ -21,3 +22,4 @@ class LiabilityRuntime:
     accident_types: AccidentTypeTable
     documents: DocumentArchive
     document_public_key: Ed25519PublicKey
+    reconsiderations: ReconsiderationStore

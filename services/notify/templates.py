@@ -35,6 +35,10 @@ TEMPLATES: dict[str, str] = {
         "您的验证码是 {code}，{minutes} 分钟内有效，用于事故案件 {case_number}。"
         "请勿告诉他人。"
     ),
+    "reconsideration_decided": (
+        "您好，事故案件 {case_number}（车牌 {plate}）的复核已办结：{outcome}，"
+        "复核结论书编号 {document_number}。"
+    ),
     "claim_settled": (
         "您好，事故案件 {case_number}（车牌 {plate}）的理赔已办结，案件关闭。"
     ),

@@ -203,3 +203,19 @@ async def sms_deliveries(database_url: str, case_id: UUID) -> Counter[str]:
     finally:
         await connection.close()
     return Counter({row["message_id"]: row["sends"] for row in rows})
+
+
+async def settled_deliveries(
+    database_url: str, case_id: UUID, expected: int, wait_seconds: float = 15.0
+) -> Counter[str]:
+    """Count deliveries once ``expected`` messages went out or the wait is over.
+
+    The workflow finishes once it has asked for its last messages, so notify may
+    still be sending them when the test reads the outcome.
+    """
+    deadline = time.monotonic() + wait_seconds
+    sends = await sms_deliveries(database_url, case_id)
+    while len(sends) < expected and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+        sends = await sms_deliveries(database_url, case_id)
+    return sends

@@ -35,6 +35,7 @@ from demo.client import sample_case, sample_ruling
 from workflows.case.models import EvidenceCheckInput, EvidenceCheckResult, SmsBatch
 from workflows.case.workflow import RemoteLiabilityCaseWorkflow
 from workflows.review.models import DocumentIssued
+from workflows.review.workflow import RulingReviewWorkflow
 
 
 class StandInActivities:
@@ -82,9 +83,16 @@ class StandInActivities:
             key_id="0" * 16,
             issued_at=content.issued_at,
             code_sha256="2" * 64,
-            reconsideration_deadline=None,
+            reconsideration_deadline=content.issued_at + timedelta(days=3),
         )
-        return DocumentIssued(document=document, link="https://phone.example/r")
+        return DocumentIssued(
+            document=document,
+            content=content,
+            links={
+                party.party_id: f"https://phone.example/{party.party_id}"
+                for party in content.parties
+            },
+        )
 
     @activity.defn(name="request_sms")
     async def request_sms(self, batch: SmsBatch) -> None:
@@ -181,7 +189,7 @@ def _worker(
     worker = Worker(
         environment.client,
         task_queue=task_queue,
-        workflows=[RemoteLiabilityCaseWorkflow],
+        workflows=[RemoteLiabilityCaseWorkflow, RulingReviewWorkflow],
         activities=activities.all(),
     )
     return worker, task_queue
@@ -216,7 +224,12 @@ async def test_case_settles_after_ruling_and_claims(
     assert activities.sms_variables["ruling_issued:B"]["document_number"] == (
         document.document_number
     )
-    assert "ruling document issued" in [entry.step for entry in outcome.timeline]
+    assert activities.sms_variables["ruling_issued:A"]["link"] == (
+        "https://phone.example/A"
+    )
+    steps = [entry.step for entry in outcome.timeline]
+    assert "ruling document issued" in steps
+    assert "ruling review started" in steps
 
 
 async def test_ruling_naming_wrong_parties_is_rejected(

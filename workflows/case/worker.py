@@ -1,6 +1,7 @@
 """The case worker: runs case workflows and their activities, and starts new cases."""
 
 import asyncio
+from dataclasses import replace
 
 import structlog
 from temporalio.worker import Worker
@@ -15,10 +16,17 @@ from decision_support import load_accident_types
 from documents.archive import DocumentArchive
 from documents.issue import DocumentIssuer
 from documents.keys import load_private_key
+from identity.party_access import PartyTokens
+from services.intake.settings import IntakeSettings
 from workflows.case.activities import CaseActivities
 from workflows.case.starter import subscribe_case_starter
 from workflows.case.workflow import RemoteLiabilityCaseWorkflow
-from workflows.review.activities import DocumentActivities
+from workflows.review.activities import (
+    RULING_LINK_LIFETIME,
+    DocumentActivities,
+    ReviewActivities,
+)
+from workflows.review.workflow import RulingReviewWorkflow
 
 log = structlog.get_logger(__name__)
 
@@ -33,6 +41,11 @@ async def run_worker(settings: PlatformSettings) -> None:
     subscribe_case_starter(broker, client, settings)
     evidence = EvidenceStore(settings)
     activities = CaseActivities(settings, broker, evidence)
+    # Ruling links go to intake's phone page, signed with intake's party secret.
+    intake = IntakeSettings()
+    party_tokens = PartyTokens(
+        replace(intake.party_access_policy(), link_lifetime=RULING_LINK_LIFETIME)
+    )
     documents = DocumentActivities(
         DocumentIssuer(
             load_private_key(settings.document_key_file),
@@ -41,13 +54,15 @@ async def run_worker(settings: PlatformSettings) -> None:
             settings.document_font_file,
         ),
         load_accident_types(settings.accident_types_file),
-        settings.document_link_base_url,
+        party_tokens,
+        intake.public_url(),
     )
+    review = ReviewActivities(settings, broker)
     worker = Worker(
         client,
         task_queue=settings.temporal_task_queue,
-        workflows=[RemoteLiabilityCaseWorkflow],
-        activities=activities.all() + documents.all(),
+        workflows=[RemoteLiabilityCaseWorkflow, RulingReviewWorkflow],
+        activities=activities.all() + documents.all() + review.all(),
     )
     await broker.start()
     log.info("case worker started", task_queue=settings.temporal_task_queue)

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from common.working_days import CHINA_TIME, RECONSIDERATION_WORKING_DAYS
@@ -18,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
         PartySummary,
         SmsRequested,
     )
+    from contracts.review import ReviewInput, review_workflow_id
     from contracts.ruling import Ruling
     from contracts.workflow import (
         CLAIM_OPENED_SIGNAL,
@@ -42,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.case.models import EvidenceCheckInput, SmsBatch
     from workflows.review.activities import DocumentActivities
     from workflows.review.models import DocumentIssued
+    from workflows.review.workflow import RulingReviewWorkflow
 
 SETTLEMENT_DEADLINE = timedelta(days=30)
 # A publish takes milliseconds; a short limit lets another worker retry soon after
@@ -54,6 +57,8 @@ PUBLISH_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
 DOCUMENT_TIMEOUT = timedelta(minutes=1)
 # Cases ruled before documents existed replay without issuing one.
 RULING_DOCUMENT_PATCH = "ruling-document"
+# Cases ruled before the review workflow existed start none.
+RULING_REVIEW_PATCH = "ruling-review"
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -144,11 +149,17 @@ class RemoteLiabilityCaseWorkflow:
                 per_party=lambda party: {"share": str(ruling.share_of(party.party_id))},
             )
         else:
+            links = document.links
             await self._send_sms(
                 "ruling_issued",
                 _document_sms_variables(document),
-                per_party=lambda party: {"share": str(ruling.share_of(party.party_id))},
+                per_party=lambda party: {
+                    "share": str(ruling.share_of(party.party_id)),
+                    "link": links.get(party.party_id, ""),
+                },
             )
+            if workflow.patched(RULING_REVIEW_PATCH):
+                await self._start_review(document)
         insurers = set(case.insurer_codes())
         await workflow.wait_condition(lambda: insurers <= self._notified)
 
@@ -284,6 +295,23 @@ class RemoteLiabilityCaseWorkflow:
         )
         return issued
 
+    async def _start_review(self, issued: DocumentIssued) -> None:
+        """Start the review of the delivered ruling as a child that outlives the
+        case, so that settlement does not wait for the reconsideration period.
+        """
+        await workflow.start_child_workflow(
+            RulingReviewWorkflow.run,
+            ReviewInput(
+                case=self._request.case,
+                content=issued.content,
+                document=issued.document,
+                trace_id=self._request.trace_id,
+            ),
+            id=review_workflow_id(self._request.case.case_id),
+            parent_close_policy=ParentClosePolicy.ABANDON,
+        )
+        self._record("ruling review started", issued.document.document_number)
+
     async def _close(self, outcome: str) -> CaseOutcome:
         await workflow.execute_activity_method(
             CaseActivities.publish_case_closed,
@@ -306,11 +334,7 @@ def _document_sms_variables(issued: DocumentIssued) -> dict[str, str]:
         # The deadline is midnight China time, printed as 24:00 of the day before.
         last_day = deadline.astimezone(CHINA_TIME).date() - timedelta(days=1)
         by_when = f"{last_day:%m月%d日}24时前"
-    return {
-        "document_number": document.document_number,
-        "link": issued.link,
-        "deadline": by_when,
-    }
+    return {"document_number": document.document_number, "deadline": by_when}
 
 
 def _summary(party: Party) -> PartySummary:

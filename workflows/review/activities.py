@@ -1,16 +1,23 @@
 """Activities that issue ruling documents and count reconsideration deadlines."""
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
+from faststream.kafka import KafkaBroker
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
+from common.kafka import publish_event
+from common.settings import PlatformSettings
 from common.working_days import CalendarYearUnknownError, reconsideration_deadline
 from contracts.accident_types import AccidentTypeTable
 from contracts.documents import DocumentKind, RulingDocumentContent
+from contracts.events import CaseReconsiderationRequested, CaseReconsidered
 from documents.issue import DocumentIssuer
-from workflows.review.models import DocumentIssued
+from identity.party_access import PartyTokens
+from workflows.review.models import DeadlineInput, DocumentIssued
 
 log = structlog.get_logger(__name__)
 
@@ -26,11 +33,13 @@ class DocumentActivities:
         self,
         issuer: DocumentIssuer,
         accident_types: AccidentTypeTable,
-        link_base_url: str,
+        party_tokens: PartyTokens,
+        phone_url: str,
     ) -> None:
         self._issuer = issuer
         self._accident_types = accident_types
-        self._link_base_url = link_base_url.rstrip("/")
+        self._party_tokens = party_tokens
+        self._phone_url = phone_url.rstrip("/")
 
     @activity.defn
     async def issue_ruling_document(
@@ -50,7 +59,8 @@ class DocumentActivities:
         )
         if accident_type is not None and not content.accident_type_name_zh:
             changes["accident_type_name_zh"] = accident_type.name_zh
-        issued = await self._issuer.issue(content.model_copy(update=changes))
+        rendered = content.model_copy(update=changes)
+        issued = await self._issuer.issue(rendered)
         log.info(
             "ruling document issued",
             case_id=str(content.case_id),
@@ -58,9 +68,16 @@ class DocumentActivities:
             version=issued.version,
             sha256=issued.sha256,
         )
-        return DocumentIssued(
-            document=issued, link=f"{self._link_base_url}/{issued.document_number}"
-        )
+        links = {}
+        if content.kind is DocumentKind.RULING and content.version == 1:
+            # Each party opens the ruling from the phone page with a one-time code.
+            now = datetime.now(UTC)
+            for party in content.parties:
+                token = self._party_tokens.issue_link(
+                    content.case_id, party.party_id, now
+                )
+                links[party.party_id] = f"{self._phone_url}/phone/#t={token}"
+        return DocumentIssued(document=issued, content=rendered, links=links)
 
     def _deadline_or_none(self, content: RulingDocumentContent) -> Any:
         # The document still goes out without a date; the review workflow keeps
@@ -77,3 +94,44 @@ class DocumentActivities:
 
     def all(self) -> list[Callable[..., Any]]:
         return [self.issue_ruling_document]
+
+
+class ReviewActivities:
+    """Activities of the review workflow that count days or publish events."""
+
+    def __init__(self, settings: PlatformSettings, broker: KafkaBroker) -> None:
+        self._settings = settings
+        self._broker = broker
+
+    @activity.defn
+    async def count_reconsideration_deadline(self, request: DeadlineInput) -> datetime:
+        """Count the deadline, failing with the calendar's message until it knows
+        the year; the workflow's retry policy tries again every hour.
+        """
+        try:
+            return reconsideration_deadline(request.delivered_at)
+        except CalendarYearUnknownError as error:
+            log.error("reconsideration deadline unknown", error=str(error))
+            raise ApplicationError(str(error), type="CalendarYearUnknown") from error
+
+    @activity.defn
+    async def publish_reconsideration_requested(
+        self, event: CaseReconsiderationRequested
+    ) -> None:
+        await publish_event(self._broker, self._settings, event)
+
+    @activity.defn
+    async def publish_reconsidered(self, event: CaseReconsidered) -> None:
+        await publish_event(self._broker, self._settings, event)
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [
+            self.count_reconsideration_deadline,
+            self.publish_reconsideration_requested,
+            self.publish_reconsidered,
+        ]
+
+
+# Ruling links must outlast the reconsideration period, which with a long public
+# holiday spans more than a week.
+RULING_LINK_LIFETIME = timedelta(days=14)

@@ -79,5 +79,12 @@ async def test_cases_settle_past_poison_messages(
 
     assert outcome.outcome == "settled"
     assert dead.count(f"{prefix}{SmsRequested.topic}") == poisoned
-    dropped = platform.log_text("insurance").count("event for unknown or closed case")
-    assert dropped == poisoned
+    # Only the stray claims name cases that never existed. A claim opened event that
+    # arrives after its case closed, from another test of the session, is dropped
+    # too but logs that the workflow completed.
+    dropped = [
+        line
+        for line in platform.log_text("insurance").splitlines()
+        if "event for unknown or closed case" in line and "workflow not found" in line
+    ]
+    assert len(dropped) == poisoned

@@ -10,6 +10,7 @@ from common.http import install_common_handlers
 from common.kafka import ensure_topics, make_broker
 from common.lifecycle import consuming
 from common.logging import configure_logging
+from common.outbox import relaying
 from common.storage import EvidenceStore
 from contracts.events import CaseSubmitted
 from services.intake.api import router
@@ -29,11 +30,11 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         broker = make_broker(settings, "intake")
         app.state.runtime = IntakeRuntime(
             settings=settings,
-            cases=CaseStore(pool),
+            cases=CaseStore(pool, settings),
             evidence=EvidenceStore(settings),
             broker=broker,
         )
-        async with consuming(broker, pool):
+        async with consuming(broker, pool), relaying(pool, broker, settings):
             yield
 
     app = FastAPI(title="Dingze intake", version="1", lifespan=lifespan)

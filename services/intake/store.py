@@ -8,8 +8,9 @@ import asyncpg
 
 from common.outbox import add_to_outbox
 from common.settings import PlatformSettings
-from contracts.case import CaseDetails, StoredEvidence
-from contracts.events import CaseSubmitted
+from contracts.case import CaseDetails, EligibilityAnswers, StoredEvidence
+from contracts.events import CaseSubmitted, Event
+from services.intake.eligibility import EligibilityDecision
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class StoredCase:
     details: CaseDetails
     status: str
     trace_id: str
+    on_scene: EligibilityDecision | None = None
 
 
 class CaseStore:
@@ -24,25 +26,44 @@ class CaseStore:
         self._pool = pool
         self._settings = settings
 
-    async def create(self, case: CaseDetails, trace_id: str) -> None:
+    async def create(
+        self,
+        case: CaseDetails,
+        trace_id: str,
+        answers: EligibilityAnswers,
+        decision: EligibilityDecision,
+    ) -> str:
+        """Store a new case as a draft, or as sent on scene when it is ineligible."""
+        status = "draft" if decision.eligible else "on_scene"
         await self._pool.execute(
-            "INSERT INTO cases (case_id, status, details, trace_id)"
-            " VALUES ($1, 'draft', $2, $3)",
+            "INSERT INTO cases"
+            " (case_id, status, details, trace_id, eligibility, on_scene_reasons)"
+            " VALUES ($1, $2, $3, $4, $5, $6)",
             case.case_id,
+            status,
             case.model_dump(mode="json"),
             trace_id,
+            answers.model_dump(mode="json"),
+            None if decision.eligible else decision.model_dump(mode="json"),
         )
+        return status
 
     async def get(self, case_id: UUID) -> StoredCase | None:
         row = await self._pool.fetchrow(
-            "SELECT details, status, trace_id FROM cases WHERE case_id = $1", case_id
+            "SELECT details, status, trace_id, on_scene_reasons FROM cases"
+            " WHERE case_id = $1",
+            case_id,
         )
         if row is None:
             return None
+        reasons = row["on_scene_reasons"]
         return StoredCase(
             details=CaseDetails.model_validate(row["details"]),
             status=row["status"],
             trace_id=row["trace_id"],
+            on_scene=None
+            if reasons is None
+            else EligibilityDecision.model_validate(reasons),
         )
 
     async def save_video_if_draft(self, case_id: UUID, video: StoredEvidence) -> bool:
@@ -86,6 +107,11 @@ class CaseStore:
             case_id,
         )
         return None if row is None else StoredEvidence.model_validate(dict(row))
+
+    async def queue_event(self, event: Event) -> None:
+        """Write an event that no state change of intake goes with to the outbox."""
+        async with self._pool.acquire() as connection, connection.transaction():
+            await add_to_outbox(connection, self._settings, event)
 
     async def submit(
         self, case_id: UUID, announce: Callable[[StoredEvidence], CaseSubmitted]

@@ -154,7 +154,7 @@ class LoadRun:
 
 
 def _fresh_case() -> dict[str, Any]:
-    """Return the demo's case with new phone numbers, as each case has its own parties."""
+    """Return the demo's case with new phone numbers: each case has its own parties."""
     case = sample_case()
     for party in case["parties"]:
         party["phone"] = f"1{random.choice('3589')}{random.randrange(10**9):09d}"

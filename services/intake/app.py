@@ -10,6 +10,7 @@ from common.http import install_common_handlers
 from common.kafka import ensure_topics, make_broker
 from common.lifecycle import consuming
 from common.logging import configure_logging
+from common.outbox import relaying
 from common.storage import EvidenceStore
 from common.temporal import connect_temporal
 from contracts.events import CaseSubmitted, SmsRequested
@@ -34,7 +35,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         evidence = EvidenceStore(settings)
         app.state.runtime = IntakeRuntime(
             settings=settings,
-            cases=CaseStore(pool),
+            cases=CaseStore(pool, settings),
             evidence=evidence,
             broker=broker,
             party_tokens=PartyTokens(policy),
@@ -42,7 +43,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             temporal=await connect_temporal(settings),
             documents=DocumentArchive(evidence),
         )
-        async with consuming(broker, pool):
+        async with consuming(broker, pool), relaying(pool, broker, settings):
             yield
 
     app = FastAPI(title="Dingze intake", version="1", lifespan=lifespan)

@@ -6,8 +6,11 @@ from dataclasses import replace
 import structlog
 from temporalio.worker import Worker
 
+from common.db import create_pool
 from common.kafka import ensure_topics, make_broker
+from common.lifecycle import consuming
 from common.logging import configure_logging
+from common.outbox import relaying
 from common.settings import PlatformSettings
 from common.storage import EvidenceStore
 from common.temporal import connect_temporal
@@ -29,6 +32,8 @@ from workflows.review.activities import (
 from workflows.review.workflow import RulingReviewWorkflow
 
 log = structlog.get_logger(__name__)
+# The schema of the worker's outbox, in which its activities write their events.
+CASE_WORKER_SCHEMA = "case_worker"
 
 
 async def run_worker(settings: PlatformSettings) -> None:
@@ -39,8 +44,9 @@ async def run_worker(settings: PlatformSettings) -> None:
     client = await connect_temporal(settings)
     broker = make_broker(settings, "case-worker")
     subscribe_case_starter(broker, client, settings)
+    pool = await create_pool(settings.database_url, CASE_WORKER_SCHEMA)
     evidence = EvidenceStore(settings)
-    activities = CaseActivities(settings, broker, evidence)
+    activities = CaseActivities(settings, pool, evidence)
     # Ruling links go to intake's phone page, signed with intake's party secret.
     intake = IntakeSettings()
     party_tokens = PartyTokens(
@@ -57,19 +63,16 @@ async def run_worker(settings: PlatformSettings) -> None:
         party_tokens,
         intake.public_url(),
     )
-    review = ReviewActivities(settings, broker)
+    review = ReviewActivities(settings, pool)
     worker = Worker(
         client,
         task_queue=settings.temporal_task_queue,
         workflows=[RemoteLiabilityCaseWorkflow, RulingReviewWorkflow],
         activities=activities.all() + documents.all() + review.all(),
     )
-    await broker.start()
-    log.info("case worker started", task_queue=settings.temporal_task_queue)
-    try:
+    async with consuming(broker, pool), relaying(pool, broker, settings):
+        log.info("case worker started", task_queue=settings.temporal_task_queue)
         await worker.run()
-    finally:
-        await broker.stop()
 
 
 def main() -> None:

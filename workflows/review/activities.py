@@ -4,17 +4,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import structlog
-from faststream.kafka import KafkaBroker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from common.kafka import publish_event
+from common.outbox import add_to_outbox
 from common.settings import PlatformSettings
 from common.working_days import CalendarYearUnknownError, reconsideration_deadline
 from contracts.accident_types import AccidentTypeTable
 from contracts.documents import DocumentKind, RulingDocumentContent
-from contracts.events import CaseReconsiderationRequested, CaseReconsidered
+from contracts.events import CaseReconsiderationRequested, CaseReconsidered, Event
 from documents.issue import DocumentIssuer
 from identity.party_access import PartyTokens
 from workflows.review.models import DeadlineInput, DocumentIssued
@@ -97,11 +97,15 @@ class DocumentActivities:
 
 
 class ReviewActivities:
-    """Activities of the review workflow that count days or publish events."""
+    """Activities of the review workflow that count days or publish events.
 
-    def __init__(self, settings: PlatformSettings, broker: KafkaBroker) -> None:
+    Events go to the case worker's outbox, like the case workflow's, and a retried
+    activity writes the same event id again, which the outbox skips.
+    """
+
+    def __init__(self, settings: PlatformSettings, pool: asyncpg.Pool) -> None:
         self._settings = settings
-        self._broker = broker
+        self._pool = pool
 
     @activity.defn
     async def count_reconsideration_deadline(self, request: DeadlineInput) -> datetime:
@@ -118,11 +122,15 @@ class ReviewActivities:
     async def publish_reconsideration_requested(
         self, event: CaseReconsiderationRequested
     ) -> None:
-        await publish_event(self._broker, self._settings, event)
+        await self._publish(event)
 
     @activity.defn
     async def publish_reconsidered(self, event: CaseReconsidered) -> None:
-        await publish_event(self._broker, self._settings, event)
+        await self._publish(event)
+
+    async def _publish(self, event: Event) -> None:
+        async with self._pool.acquire() as connection, connection.transaction():
+            await add_to_outbox(connection, self._settings, event)
 
     def all(self) -> list[Callable[..., Any]]:
         return [

@@ -80,7 +80,7 @@ class PlatformProcesses:
 
     @classmethod
     def create(
-        cls, log_dir: Path, run_id: str, database_url: str
+        cls, log_dir: Path, run_id: str, database_url: str, signing_key: Path
     ) -> "PlatformProcesses":
         ports = {
             name: free_port() for name in ("intake", "liability", "insurance", "notify")
@@ -92,6 +92,8 @@ class PlatformProcesses:
             "DINGZE_KAFKA_TOPIC_PREFIX": f"test-{run_id}.",
             "DINGZE_TEMPORAL_TASK_QUEUE": f"cases-test-{run_id}",
             "DINGZE_SIMULATED_SETTLE_DELAY_SECONDS": "0",
+            "DINGZE_IDENTITY_PROVIDER": "local",
+            "DINGZE_IDENTITY_SIGNING_KEY_FILE": str(signing_key),
             **{
                 f"DINGZE_{name.upper()}_PORT": str(port) for name, port in ports.items()
             },

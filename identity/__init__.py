@@ -1,0 +1,1 @@
+"""Staff identity: who signs in, which roles they hold, and how tokens are checked."""

@@ -86,6 +86,40 @@ class Party(PartyInput):
     party_id: PartyId
 
 
+class EligibilityAnswers(BaseModel):
+    """The reporter's answers to the simplified procedure's questions.
+
+    Intake checks them against the rules in ``services/intake/eligibility.py`` before
+    anything else: a case that fails one goes to on-scene handling.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    anyone_injured: bool = Field(description="Is anyone injured?")
+    injuries_slight_and_accepted: bool = Field(
+        default=False,
+        description="When someone is injured: is every injury slight, and do all "
+        "parties accept settling it this way?",
+    )
+    suspected_impaired_driving: bool = Field(
+        description="Is any driver suspected of driving after drinking or taking drugs?"
+    )
+    licences_valid: bool = Field(
+        description="Does every driver hold a valid licence for the vehicle driven?"
+    )
+    plates_present: bool = Field(description="Does every vehicle carry its plates?")
+    vehicles_can_move: bool = Field(
+        description="Can every vehicle still be driven away?"
+    )
+    public_facilities_damaged: bool = Field(
+        description="Were public facilities (guard rails, signs, lamp posts) damaged?"
+    )
+    party_left_scene: bool = Field(description="Has a party involved left the scene?")
+    suspected_deliberate: bool = Field(
+        description="Is the collision suspected to be deliberate?"
+    )
+
+
 class NewCase(BaseModel):
     """Request body that opens a case."""
 
@@ -94,8 +128,13 @@ class NewCase(BaseModel):
         f"last {MAX_REPORT_AGE.days} days"
     )
     location: Location
-    parties: list[PartyInput] = Field(min_length=2, max_length=MAX_PARTIES)
+    parties: list[PartyInput] = Field(
+        min_length=2,
+        max_length=MAX_PARTIES,
+        description="One entry per vehicle involved",
+    )
     description: MultiLine = Field(default="", max_length=2000)
+    eligibility: EligibilityAnswers
 
     @field_validator("accident_at")
     @classmethod

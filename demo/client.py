@@ -43,6 +43,7 @@ def sample_case(insurers: tuple[str, str] = ("PICC", "PAIC")) -> dict[str, Any]:
             "address": "杭州市西湖区文三路与学院路交叉口",
         },
         "description": "B 车追尾 A 车，仅车辆受损，无人受伤。",
+        "eligibility": eligible_answers(),
         "parties": [
             {
                 "name": "张伟",
@@ -59,6 +60,21 @@ def sample_case(insurers: tuple[str, str] = ("PICC", "PAIC")) -> dict[str, Any]:
                 "policy_number": "ADZH2026330200005678",
             },
         ],
+    }
+
+
+def eligible_answers() -> dict[str, bool]:
+    """Return the eligibility answers of an accident that may be settled remotely."""
+    return {
+        "anyone_injured": False,
+        "injuries_slight_and_accepted": False,
+        "suspected_impaired_driving": False,
+        "licences_valid": True,
+        "plates_present": True,
+        "vehicles_can_move": True,
+        "public_facilities_damaged": False,
+        "party_left_scene": False,
+        "suspected_deliberate": False,
     }
 
 

@@ -11,12 +11,13 @@ from uuid import UUID
 import structlog
 from aiokafka.errors import KafkaError
 from fastapi import APIRouter, Depends, Request, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.requests import ClientDisconnect
 
 from common.kafka import publish_event
 from contracts.case import (
     CaseDetails,
+    EligibilityAnswers,
     EvidenceFacts,
     NewCase,
     StoredEvidence,
@@ -24,12 +25,14 @@ from contracts.case import (
 )
 from contracts.events import CaseSubmitted
 from evidence import VideoRejectedError, probe_video
+from services.intake.eligibility import EligibilityDecision, decide
 from services.intake.problems import (
     ERRORS,
     VIDEO_BODY,
     already_submitted,
     case_not_found,
     problem_response,
+    sent_on_scene,
     too_large,
 )
 from services.intake.runtime import IntakeRuntime
@@ -47,15 +50,26 @@ Runtime = Annotated[IntakeRuntime, Depends(_runtime)]
 
 
 class CaseCreated(BaseModel):
+    """A new case: ``draft`` to upload evidence, or ``on_scene`` with the reasons."""
+
     case_id: UUID
     status: str
     parties: list[dict[str, str]]
+    eligibility: EligibilityDecision
 
 
 class CaseView(BaseModel):
     case_id: UUID
     status: str
     video: StoredEvidence | None
+    on_scene: EligibilityDecision | None = None
+
+
+class EligibilityQuestion(BaseModel):
+    """The eligibility answers and the vehicle count, asked before the case form."""
+
+    answers: EligibilityAnswers
+    vehicles: int = Field(ge=2, description="Vehicles involved in the accident")
 
 
 class VideoAccepted(BaseModel):
@@ -64,9 +78,28 @@ class VideoAccepted(BaseModel):
     facts: EvidenceFacts
 
 
+@router.post("/eligibility")
+async def check_eligibility(
+    body: EligibilityQuestion, runtime: Runtime
+) -> EligibilityDecision:
+    """Tell whether an accident may be settled remotely, recording nothing."""
+    return decide(
+        body.answers, body.vehicles, runtime.settings.intake_remote_max_vehicles
+    )
+
+
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_case(body: NewCase, runtime: Runtime) -> CaseCreated:
-    """Open a draft case; parties are named A, B, C… in the order given."""
+    """Open a case; parties are named A, B, C… in the order given.
+
+    The eligibility rules run first. A case that fails one is stored with status
+    ``on_scene`` and the reasons, takes no video and never reaches the remote queue.
+    """
+    decision = decide(
+        body.eligibility,
+        len(body.parties),
+        runtime.settings.intake_remote_max_vehicles,
+    )
     case = CaseDetails(
         case_id=uuid.uuid4(),
         accident_at=body.accident_at,
@@ -75,12 +108,21 @@ async def create_case(body: NewCase, runtime: Runtime) -> CaseCreated:
         description=body.description,
     )
     trace_id = uuid.uuid4().hex
-    await runtime.cases.create(case, trace_id)
-    log.info("case opened", case_id=str(case.case_id), trace_id=trace_id)
+    case_status = await runtime.cases.create(case, trace_id, body.eligibility, decision)
+    if decision.eligible:
+        log.info("case opened", case_id=str(case.case_id), trace_id=trace_id)
+    else:
+        log.info(
+            "case sent to on-scene handling",
+            case_id=str(case.case_id),
+            trace_id=trace_id,
+            reasons=[reason.code for reason in decision.reasons],
+        )
     return CaseCreated(
         case_id=case.case_id,
-        status="draft",
+        status=case_status,
         parties=[{"party_id": p.party_id, "plate": p.plate} for p in case.parties],
+        eligibility=decision,
     )
 
 
@@ -93,6 +135,7 @@ async def get_case(case_id: UUID, runtime: Runtime) -> CaseView:
         case_id=case_id,
         status=stored.status,
         video=await runtime.cases.get_video(case_id),
+        on_scene=stored.on_scene,
     )
 
 
@@ -104,6 +147,8 @@ async def upload_video(
     stored = await runtime.cases.get(case_id)
     if stored is None:
         raise case_not_found(case_id)
+    if stored.on_scene is not None:
+        raise sent_on_scene(stored.on_scene)
     if stored.status != "draft":
         raise already_submitted()
     declared = request.headers.get("content-length", "0")
@@ -149,6 +194,8 @@ async def submit_case(case_id: UUID, runtime: Runtime) -> CaseView:
     stored = await runtime.cases.get(case_id)
     if stored is None:
         raise case_not_found(case_id)
+    if stored.on_scene is not None:
+        raise sent_on_scene(stored.on_scene)
     video = await runtime.cases.lock_for_submission(case_id)
     if video is None:
         raise problem_response(

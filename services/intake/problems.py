@@ -6,6 +6,7 @@ from uuid import UUID
 from fastapi import HTTPException
 
 from common.http import ProblemBody, problem
+from services.intake.eligibility import EligibilityDecision
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"description": description, "model": ProblemBody}
@@ -65,4 +66,10 @@ def too_large(limit: int) -> HTTPException:
         "videotoo_large",
         f"the video is larger than {limit // 1024**2} MiB",
         "视频文件太大，请拍摄较短的视频。",
+    )
+
+
+def sent_on_scene(decision: EligibilityDecision) -> HTTPException:
+    return problem_response(
+        409, "case_sent_on_scene", decision.message, decision.message_zh
     )

@@ -1,5 +1,7 @@
 """Intake's settings."""
 
+from pydantic import Field
+
 from common.settings import PlatformSettings
 
 
@@ -8,3 +10,8 @@ class IntakeSettings(PlatformSettings):
     intake_port: int = 8101
     intake_max_video_bytes: int = 1024**3
     intake_publish_timeout_seconds: float = 10.0
+    intake_remote_max_vehicles: int = Field(
+        default=3,
+        ge=2,
+        description="Most vehicles a case may involve and still be settled remotely",
+    )

@@ -5,7 +5,8 @@ from uuid import UUID
 
 import asyncpg
 
-from contracts.case import CaseDetails, StoredEvidence
+from contracts.case import CaseDetails, EligibilityAnswers, StoredEvidence
+from services.intake.eligibility import EligibilityDecision
 
 
 @dataclass(frozen=True)
@@ -13,31 +14,51 @@ class StoredCase:
     details: CaseDetails
     status: str
     trace_id: str
+    on_scene: EligibilityDecision | None = None
 
 
 class CaseStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def create(self, case: CaseDetails, trace_id: str) -> None:
+    async def create(
+        self,
+        case: CaseDetails,
+        trace_id: str,
+        answers: EligibilityAnswers,
+        decision: EligibilityDecision,
+    ) -> str:
+        """Store a new case as a draft, or as sent on scene when it is ineligible."""
+        status = "draft" if decision.eligible else "on_scene"
         await self._pool.execute(
-            "INSERT INTO cases (case_id, status, details, trace_id)"
-            " VALUES ($1, 'draft', $2, $3)",
+            "INSERT INTO cases"
+            " (case_id, status, details, trace_id, eligibility, on_scene_reasons)"
+            " VALUES ($1, $2, $3, $4, $5, $6)",
             case.case_id,
+            status,
             case.model_dump(mode="json"),
             trace_id,
+            answers.model_dump(mode="json"),
+            None if decision.eligible else decision.model_dump(mode="json"),
         )
+        return status
 
     async def get(self, case_id: UUID) -> StoredCase | None:
         row = await self._pool.fetchrow(
-            "SELECT details, status, trace_id FROM cases WHERE case_id = $1", case_id
+            "SELECT details, status, trace_id, on_scene_reasons FROM cases"
+            " WHERE case_id = $1",
+            case_id,
         )
         if row is None:
             return None
+        reasons = row["on_scene_reasons"]
         return StoredCase(
             details=CaseDetails.model_validate(row["details"]),
             status=row["status"],
             trace_id=row["trace_id"],
+            on_scene=None
+            if reasons is None
+            else EligibilityDecision.model_validate(reasons),
         )
 
     async def save_video_if_draft(self, case_id: UUID, video: StoredEvidence) -> bool:

@@ -1,1 +1,1 @@
-"""Staff identity: who signs in, which roles they hold, and how tokens are checked."""
+"""Who may act on a case: staff with roles, and parties who follow an SMS link."""

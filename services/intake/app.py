@@ -11,8 +11,9 @@ from common.kafka import ensure_topics, make_broker
 from common.lifecycle import consuming
 from common.logging import configure_logging
 from common.storage import EvidenceStore
-from contracts.events import CaseSubmitted
-from services.intake.api import router
+from contracts.events import CaseSubmitted, SmsRequested
+from identity.party_access import OneTimeCodes, PartyTokens
+from services.intake import access_api, api
 from services.intake.runtime import IntakeRuntime
 from services.intake.settings import IntakeSettings
 from services.intake.store import CaseStore
@@ -24,19 +25,23 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await ensure_topics(settings, [CaseSubmitted.topic])
+        await ensure_topics(settings, [CaseSubmitted.topic, SmsRequested.topic])
         pool = await create_pool(settings.database_url, "intake")
         broker = make_broker(settings, "intake")
+        policy = settings.party_access_policy()
         app.state.runtime = IntakeRuntime(
             settings=settings,
             cases=CaseStore(pool),
             evidence=EvidenceStore(settings),
             broker=broker,
+            party_tokens=PartyTokens(policy),
+            party_codes=OneTimeCodes(pool, policy),
         )
         async with consuming(broker, pool):
             yield
 
     app = FastAPI(title="Dingze intake", version="1", lifespan=lifespan)
-    app.include_router(router)
+    app.include_router(api.router)
+    app.include_router(access_api.router)
     install_common_handlers(app, is_upload=lambda path: path.endswith("/video"))
     return app

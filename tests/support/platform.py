@@ -23,6 +23,7 @@ import asyncpg
 import httpx
 
 from demo.client import ServiceUrls
+from identity.tokens import create_signing_key
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,8 +81,16 @@ class PlatformProcesses:
 
     @classmethod
     def create(
-        cls, log_dir: Path, run_id: str, database_url: str, signing_key: Path
+        cls,
+        log_dir: Path,
+        run_id: str,
+        database_url: str,
+        signing_key: Path | None = None,
     ) -> "PlatformProcesses":
+        """Describe the processes; a token signing key is made when none is given."""
+        if signing_key is None:
+            signing_key = log_dir / "token-signing-key.pem"
+            create_signing_key(signing_key)
         ports = {
             name: free_port() for name in ("intake", "liability", "insurance", "notify")
         }

@@ -10,6 +10,7 @@ from common.http import install_common_handlers
 from common.kafka import ensure_topics, make_broker
 from common.lifecycle import consuming
 from common.logging import configure_logging
+from common.outbox import relaying
 from common.storage import EvidenceStore
 from contracts.events import CaseSubmitted, SmsRequested
 from identity.party_access import OneTimeCodes, PartyTokens
@@ -31,13 +32,13 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         policy = settings.party_access_policy()
         app.state.runtime = IntakeRuntime(
             settings=settings,
-            cases=CaseStore(pool),
+            cases=CaseStore(pool, settings),
             evidence=EvidenceStore(settings),
             broker=broker,
             party_tokens=PartyTokens(policy),
             party_codes=OneTimeCodes(pool, policy),
         )
-        async with consuming(broker, pool):
+        async with consuming(broker, pool), relaying(pool, broker, settings):
             yield
 
     app = FastAPI(title="Dingze intake", version="1", lifespan=lifespan)

@@ -16,6 +16,8 @@ from contracts.events import CaseClosed, CaseQueued, CaseReconsiderationRequeste
 from decision_support import load_accident_types
 from documents.archive import DocumentArchive
 from documents.keys import load_public_key, public_key_path
+from identity.api import router as identity_router
+from identity.authenticator import build_authenticator
 from services.liability.accident_types_api import router as accident_types_router
 from services.liability.api import router
 from services.liability.documents_api import router as documents_router
@@ -35,6 +37,7 @@ def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
     # A broken table or a missing key stops the service at start-up.
     accident_types = load_accident_types(settings.accident_types_file)
     public_key = load_public_key(public_key_path(settings.document_key_file))
+    authenticator = build_authenticator(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -61,8 +64,11 @@ def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
         )
         async with consuming(broker, pool):
             yield
+        await authenticator.aclose()
 
     app = FastAPI(title="Dingze liability center", version="1", lifespan=lifespan)
+    app.state.authenticator = authenticator
+    app.include_router(identity_router)
     app.include_router(router)
     app.include_router(accident_types_router)
     app.include_router(documents_router)

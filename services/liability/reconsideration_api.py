@@ -28,6 +28,8 @@ from contracts.review import (
     review_workflow_id,
 )
 from decision_support import AccidentTypeError, check_ruling_type
+from identity.api import require_role
+from identity.roles import Role, StaffPrincipal
 from services.liability.runtime import LiabilityRuntime
 
 router = APIRouter(prefix="/reconsiderations", tags=["reconsideration"])
@@ -48,6 +50,8 @@ def _runtime(request: Request) -> LiabilityRuntime:
 
 
 Runtime = Annotated[LiabilityRuntime, Depends(_runtime)]
+Staff = Annotated[StaffPrincipal, Depends(require_role(Role.OFFICER, Role.SUPERVISOR))]
+Officer = Annotated[StaffPrincipal, Depends(require_role(Role.OFFICER))]
 
 
 class QueuedReconsideration(BaseModel):
@@ -89,7 +93,9 @@ def _not_requested(case_id: UUID) -> HTTPException:
 
 @router.get("")
 async def list_reconsiderations(
-    runtime: Runtime, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    runtime: Runtime,
+    principal: Staff,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[QueuedReconsideration]:
     """List contested rulings waiting for a decision, longest waiting first."""
     now = datetime.now(UTC)
@@ -107,7 +113,9 @@ async def list_reconsiderations(
 
 
 @router.get("/{case_id}", responses=_ERRORS)
-async def open_reconsideration(case_id: UUID, runtime: Runtime) -> ReconsiderationFile:
+async def open_reconsideration(
+    case_id: UUID, runtime: Runtime, principal: Staff
+) -> ReconsiderationFile:
     found = await runtime.reconsiderations.get(case_id)
     if found is None:
         raise _not_requested(case_id)
@@ -129,11 +137,21 @@ async def open_reconsideration(case_id: UUID, runtime: Runtime) -> Reconsiderati
 
 @router.post("/{case_id}/decision", responses=_ERRORS)
 async def decide(
-    case_id: UUID, decision: ReconsiderationDecision, runtime: Runtime
+    case_id: UUID,
+    decision: ReconsiderationDecision,
+    runtime: Runtime,
+    principal: Officer,
 ) -> ReconsiderationDecided:
     """Confirm or replace the first ruling; the deciding officer must differ from
     the first ruling's officer, and a new ruling is checked like any ruling.
     """
+    if decision.officer_id != principal.badge_number:
+        raise _error(
+            403,
+            "wrong_officer",
+            f"the decision names officer {decision.officer_id} but you signed in "
+            f"as {principal.badge_number}; decide only under your own badge",
+        )
     found = await runtime.reconsiderations.get(case_id)
     if found is None:
         raise _not_requested(case_id)

@@ -28,7 +28,8 @@ PHONES = {
     chr(ord("A") + index): party["phone"]
     for index, party in enumerate(sample_case()["parties"])
 }
-SECOND_OFFICER = "330777"
+# The badge of the other_officer fixture's account in the local staff file.
+SECOND_OFFICER = "330199"
 
 
 async def _party_session(
@@ -75,7 +76,9 @@ async def _wait_for_reconsideration_queue(
     client: PlatformClient, case_id: UUID
 ) -> list[dict[str, Any]]:
     for _ in range(150):
-        response = await client.http.get(f"{client.urls.liability}/reconsiderations")
+        response = await client.http.get(
+            f"{client.urls.liability}/reconsiderations", headers=client.staff_headers
+        )
         queued: list[dict[str, Any]] = response.json()
         if str(case_id) in {item["case_id"] for item in queued}:
             return queued
@@ -89,7 +92,11 @@ def _pdf_text(pdf: bytes) -> str:
 
 
 async def test_refusal_and_reconsideration(
-    client: PlatformClient, temporal: Client, settings: PlatformSettings, video: Path
+    client: PlatformClient,
+    other_officer: PlatformClient,
+    temporal: Client,
+    settings: PlatformSettings,
+    video: Path,
 ) -> None:
     case_id = await queued_case(client, video)
     ruled = await client.rule(case_id, sample_ruling())
@@ -127,6 +134,12 @@ async def test_refusal_and_reconsideration(
             "outcome": "confirmed",
             "reason": "维持。",
         },
+        headers=client.staff_headers,
+    )
+    borrowed_badge = await client.http.post(
+        decision_url,
+        json={"officer_id": SECOND_OFFICER, "outcome": "confirmed", "reason": "维持。"},
+        headers=client.staff_headers,
     )
     replacement = {
         **sample_ruling(),
@@ -137,8 +150,9 @@ async def test_refusal_and_reconsideration(
             {"party_id": "B", "category": "primary", "share": 70},
         ],
     }
-    decided = await client.http.post(
+    decided = await other_officer.http.post(
         decision_url,
+        headers=other_officer.staff_headers,
         json={
             "officer_id": SECOND_OFFICER,
             "outcome": "replaced",
@@ -182,6 +196,7 @@ async def test_refusal_and_reconsideration(
     assert next(q for q in queued if q["case_id"] == str(case_id))["party_id"] == "B"
     assert same_officer.status_code == 409
     assert same_officer.json()["detail"]["code"] == "same_officer"
+    assert borrowed_badge.status_code == 403
     assert decided.status_code == 200, decided.text
     assert review.reconsidered
     assert review.outcome == "replaced"

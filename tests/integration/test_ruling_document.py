@@ -106,9 +106,13 @@ async def test_unknown_document_is_not_genuine(client: PlatformClient) -> None:
 
 
 async def test_accident_types_served(client: PlatformClient) -> None:
-    response = await client.http.get(f"{client.urls.liability}/accident-types")
+    response = await client.http.get(
+        f"{client.urls.liability}/accident-types", headers=client.staff_headers
+    )
+    anonymous = await client.http.get(f"{client.urls.liability}/accident-types")
 
     assert response.status_code == 200
+    assert anonymous.status_code == 401
     codes = {item["code"] for item in response.json()["types"]}
     assert {"rear_end", "lane_change", "reversing", "door_opening"} <= codes
 

@@ -2,8 +2,11 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
 from common.db import create_pool
 from common.http import install_common_handlers
@@ -12,7 +15,12 @@ from common.lifecycle import consuming
 from common.logging import configure_logging
 from common.storage import EvidenceStore
 from common.temporal import connect_temporal
-from contracts.events import CaseClosed, CaseQueued, CaseReconsiderationRequested
+from contracts.events import (
+    CaseClosed,
+    CaseEscalated,
+    CaseQueued,
+    CaseReconsiderationRequested,
+)
 from decision_support import load_accident_types
 from documents.archive import DocumentArchive
 from documents.keys import load_public_key, public_key_path
@@ -20,6 +28,8 @@ from identity.api import router as identity_router
 from identity.authenticator import build_authenticator
 from services.liability.accident_types_api import router as accident_types_router
 from services.liability.api import router
+from services.liability.audit import AuditLog
+from services.liability.claims import ClaimStore
 from services.liability.documents_api import router as documents_router
 from services.liability.handlers import subscribe_queue, subscribe_reconsiderations
 from services.liability.reconsideration_api import (
@@ -29,6 +39,9 @@ from services.liability.reconsiderations import ReconsiderationStore
 from services.liability.runtime import LiabilityRuntime
 from services.liability.settings import LiabilitySettings
 from services.liability.store import QueueStore
+from services.liability.supervision import router as supervision_router
+
+WORKBENCH_DIR = Path(__file__).resolve().parent / "workbench"
 
 
 def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
@@ -43,7 +56,12 @@ def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await ensure_topics(
             settings,
-            [CaseQueued.topic, CaseClosed.topic, CaseReconsiderationRequested.topic],
+            [
+                CaseQueued.topic,
+                CaseEscalated.topic,
+                CaseClosed.topic,
+                CaseReconsiderationRequested.topic,
+            ],
         )
         pool = await create_pool(settings.database_url, "liability")
         queue = QueueStore(pool)
@@ -55,6 +73,8 @@ def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
         app.state.runtime = LiabilityRuntime(
             settings=settings,
             queue=queue,
+            claims=ClaimStore(pool),
+            audit=AuditLog(pool),
             evidence=evidence,
             temporal=await connect_temporal(settings),
             accident_types=accident_types,
@@ -73,5 +93,13 @@ def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
     app.include_router(accident_types_router)
     app.include_router(documents_router)
     app.include_router(reconsideration_router)
+    app.include_router(supervision_router)
+    # The officers' workbench: static files that call the API above.
+    app.mount("/workbench", StaticFiles(directory=WORKBENCH_DIR, html=True))
+
+    @app.get("/", include_in_schema=False)
+    async def to_workbench() -> RedirectResponse:
+        return RedirectResponse("/workbench/")
+
     install_common_handlers(app)
     return app

@@ -1,11 +1,16 @@
-"""Kafka handlers: cases arrive in the officer queue from ``case.queued``."""
+"""Kafka handlers: the officer queue follows the case workflow's events."""
 
 import structlog
 from faststream.kafka import KafkaBroker
 
 from common.kafka import subscribe
 from common.settings import PlatformSettings
-from contracts.events import CaseClosed, CaseQueued, CaseReconsiderationRequested
+from contracts.events import (
+    CaseClosed,
+    CaseEscalated,
+    CaseQueued,
+    CaseReconsiderationRequested,
+)
 from services.liability.reconsiderations import ReconsiderationStore
 from services.liability.store import QueueStore
 
@@ -23,6 +28,17 @@ def subscribe_queue(
     @subscribe(broker, settings, "liability", CaseClosed.topic)
     async def on_case_closed(event: CaseClosed) -> None:
         await store.apply_case_closed(event)
+
+    @subscribe(broker, settings, "liability", CaseEscalated.topic)
+    async def on_case_escalated(event: CaseEscalated) -> None:
+        await store.mark_escalated(event)
+        log.warning(
+            "ruling overdue, case escalated",
+            case_id=str(event.case_id),
+            trace_id=event.trace_id,
+            target_minutes=event.target_minutes,
+            claimed_by=event.claimed_by,
+        )
 
 
 def subscribe_reconsiderations(

@@ -8,6 +8,8 @@ from temporalio.client import Client
 from common.storage import EvidenceStore
 from contracts.accident_types import AccidentTypeTable
 from documents.archive import DocumentArchive
+from services.liability.audit import AuditLog
+from services.liability.claims import ClaimStore
 from services.liability.reconsiderations import ReconsiderationStore
 from services.liability.settings import LiabilitySettings
 from services.liability.store import QueueStore
@@ -17,6 +19,8 @@ from services.liability.store import QueueStore
 class LiabilityRuntime:
     settings: LiabilitySettings
     queue: QueueStore
+    claims: ClaimStore
+    audit: AuditLog
     evidence: EvidenceStore
     temporal: Client
     accident_types: AccidentTypeTable

@@ -135,5 +135,7 @@ async def test_departure_without_reason_rejected(
     )
 
     assert rejected.status_code == 422
-    assert rejected.json()["detail"]["code"] == "departure_reason_required"
+    problems = rejected.json()["detail"]["problems"]
+    assert [problem["code"] for problem in problems] == ["departure_reason_required"]
+    assert problems[0]["field"] == "departure_reason"
     assert accepted.status_code == 200, accepted.text

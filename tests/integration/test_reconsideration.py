@@ -19,7 +19,7 @@ from contracts.review import ReviewOutcome, review_workflow_id
 from demo.client import PlatformClient, sample_case, sample_ruling
 from documents.archive import DocumentArchive
 from documents.keys import load_private_key, verification_code
-from tests.support.cases import case_outcome, queued_case
+from tests.support.cases import case_outcome, claimed_case
 from tests.support.phone import access_code, link_token, wait_for_sms
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
@@ -98,7 +98,7 @@ async def test_refusal_and_reconsideration(
     settings: PlatformSettings,
     video: Path,
 ) -> None:
-    case_id = await queued_case(client, video)
+    case_id = await claimed_case(client, video)
     ruled = await client.rule(case_id, sample_ruling())
     assert ruled.status_code == 200, ruled.text
     case = await case_outcome(temporal, case_id)
@@ -221,11 +221,11 @@ async def test_refusal_and_reconsideration(
 async def test_other_party_cannot_answer(
     client: PlatformClient, temporal: Client, settings: PlatformSettings, video: Path
 ) -> None:
-    case_id = await queued_case(client, video)
+    case_id = await claimed_case(client, video)
     ruled = await client.rule(case_id, sample_ruling())
     assert ruled.status_code == 200, ruled.text
     await case_outcome(temporal, case_id)
-    other_case = await queued_case(client, video)
+    other_case = await claimed_case(client, video)
 
     anonymous = await client.http.post(
         f"{client.urls.intake}/cases/{case_id}/ruling/answer",

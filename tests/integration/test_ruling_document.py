@@ -15,7 +15,7 @@ from contracts.documents import IssuedDocument
 from demo.client import PlatformClient, sample_ruling
 from documents.archive import DocumentArchive
 from documents.keys import load_private_key, verification_code
-from tests.support.cases import case_outcome, queued_case
+from tests.support.cases import case_outcome, claimed_case
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 async def _issued_document(
     client: PlatformClient, temporal: Client, settings: PlatformSettings, video: Path
 ) -> tuple[IssuedDocument, bytes]:
-    case_id = await queued_case(client, video)
+    case_id = await claimed_case(client, video)
     ruled = await client.rule(case_id, sample_ruling())
     assert ruled.status_code == 200, ruled.text
     outcome = await case_outcome(temporal, case_id)
@@ -120,7 +120,7 @@ async def test_accident_types_served(client: PlatformClient) -> None:
 async def test_departure_without_reason_rejected(
     client: PlatformClient, video: Path
 ) -> None:
-    case_id = await queued_case(client, video)
+    case_id = await claimed_case(client, video)
     ruling = {
         **sample_ruling(),
         "liabilities": [

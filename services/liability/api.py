@@ -154,7 +154,7 @@ async def list_queue(
 ) -> list[QueuedCase]:
     """List cases to rule: escalated first, then longest waiting first.
 
-    Cases another officer holds a live claim on are left out.
+    Cases under another officer's live claim are left out.
     """
     now = datetime.now(UTC)
     return [

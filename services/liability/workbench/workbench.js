@@ -286,8 +286,8 @@ function readDraft() {
   return { facts: form.facts.value.trim(), rule_applied: form.rule_applied.value.trim(), liabilities };
 }
 
-// The same rules the service applies, checked as the officer types; the
-// service's answer is what counts.
+// The same rules the service applies, checked as the officer types. The
+// service's response decides.
 function localProblems(draft) {
   const problems = [];
   const add = (field, message) => problems.push({ field, message_zh: message });

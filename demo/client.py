@@ -142,3 +142,19 @@ class PlatformClient:
         response.raise_for_status()
         result: list[dict[str, Any]] = response.json()
         return result
+
+    async def messages_once_sent(
+        self, case_id: UUID, template: str, count: int, wait_seconds: float = 30.0
+    ) -> list[dict[str, Any]]:
+        """Poll the case's messages until ``count`` of ``template`` are listed.
+
+        The workflow finishes once its last messages are in its outbox, a moment
+        before notify has sent them. Returns what is listed at the deadline.
+        """
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            messages = await self.messages(case_id)
+            sent = [m for m in messages if m["template"] == template]
+            if len(sent) >= count or time.monotonic() > deadline:
+                return messages
+            await asyncio.sleep(0.2)

@@ -90,10 +90,27 @@ def sample_ruling() -> dict[str, Any]:
     }
 
 
+# The local staff file's development accounts (deploy/local/README.md lists them).
+LOCAL_OFFICER = ("officer", "officer-local")
+LOCAL_SUPERVISOR = ("supervisor", "supervisor-local")
+
+
 class PlatformClient:
     def __init__(self, urls: ServiceUrls, http: httpx.AsyncClient) -> None:
         self.urls = urls
         self.http = http
+        self.staff_headers: dict[str, str] = {}
+
+    async def sign_in(self, username: str, password: str) -> dict[str, Any]:
+        """Sign in at the liability service and send its token on later calls."""
+        response = await self.http.post(
+            f"{self.urls.liability}/auth/sign-in",
+            json={"username": username, "password": password},
+        )
+        response.raise_for_status()
+        result: dict[str, Any] = response.json()
+        self.staff_headers = {"authorization": f"Bearer {result['access_token']}"}
+        return result
 
     async def open_case(self, case: dict[str, Any]) -> UUID:
         response = await self.http.post(f"{self.urls.intake}/cases", json=case)
@@ -117,7 +134,9 @@ class PlatformClient:
         """Poll the officer queue until the case shows up, then open it."""
         deadline = time.monotonic() + wait_seconds
         while time.monotonic() < deadline:
-            response = await self.http.get(f"{self.urls.liability}/cases/{case_id}")
+            response = await self.http.get(
+                f"{self.urls.liability}/cases/{case_id}", headers=self.staff_headers
+            )
             if response.status_code == 200:
                 result: dict[str, Any] = response.json()
                 return result
@@ -127,34 +146,37 @@ class PlatformClient:
         )
 
     async def queue(self) -> list[dict[str, Any]]:
-        response = await self.http.get(f"{self.urls.liability}/cases")
+        response = await self.http.get(
+            f"{self.urls.liability}/cases", headers=self.staff_headers
+        )
         response.raise_for_status()
         result: list[dict[str, Any]] = response.json()
         return result
 
     async def rule(self, case_id: UUID, ruling: dict[str, Any]) -> httpx.Response:
         return await self.http.post(
-            f"{self.urls.liability}/cases/{case_id}/ruling", json=ruling
+            f"{self.urls.liability}/cases/{case_id}/ruling",
+            json=ruling,
+            headers=self.staff_headers,
         )
+
+    async def messages_after(
+        self, case_id: UUID, template: str, count: int, wait_seconds: float = 30.0
+    ) -> list[dict[str, Any]]:
+        """Return the case's messages once ``count`` of ``template`` have been sent.
+
+        The workflow can finish before the notify service sends the last message.
+        """
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            messages = await self.messages(case_id)
+            sent = [m for m in messages if m["template"] == template and m["sent_at"]]
+            if len(sent) >= count or time.monotonic() > deadline:
+                return messages
+            await asyncio.sleep(0.2)
 
     async def messages(self, case_id: UUID) -> list[dict[str, Any]]:
         response = await self.http.get(f"{self.urls.notify}/cases/{case_id}/messages")
         response.raise_for_status()
         result: list[dict[str, Any]] = response.json()
         return result
-
-    async def messages_once_sent(
-        self, case_id: UUID, template: str, count: int, wait_seconds: float = 30.0
-    ) -> list[dict[str, Any]]:
-        """Poll the case's messages until ``count`` of ``template`` are listed.
-
-        The workflow finishes once its last messages are in its outbox, a moment
-        before notify has sent them. Returns what is listed at the deadline.
-        """
-        deadline = time.monotonic() + wait_seconds
-        while True:
-            messages = await self.messages(case_id)
-            sent = [m for m in messages if m["template"] == template]
-            if len(sent) >= count or time.monotonic() > deadline:
-                return messages
-            await asyncio.sleep(0.2)

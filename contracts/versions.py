@@ -3,9 +3,10 @@
 The pydantic models in ``contracts/events.py`` are the source. Each model's
 ``schema_version`` default is its current version, and ``contracts/schemas/``
 keeps one JSON Schema file per model and version, written by
-``python -m contracts.versions``. A committed file is never rewritten: a change to
-a model needs a new version, and the new version must keep what consumers of every
-older version read (``breaking_changes``).
+``python -m contracts.versions``. Files of older versions never change. The file of
+the current version is rewritten only for changes that its consumers can still
+read (``breaking_changes``), such as a new optional field or a reworded
+description. Every version must keep what consumers of the one before read.
 """
 
 import json
@@ -93,23 +94,26 @@ def breaking_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 
 
 def write_current_schemas() -> list[Path]:
-    """Write the schema file of each model's current version when it is missing.
+    """Write each model's current schema file when missing or compatibly changed.
 
-    Raises ValueError when a committed file differs from its model, since a
-    committed version must not change.
+    Raises ValueError when a model breaks its committed current version.
     """
     written: list[Path] = []
     for model in ALL_EVENTS:
-        path = schema_path(model, current_version(model))
+        version = current_version(model)
+        path = schema_path(model, version)
         schema = generate_schema(model)
         if path.exists():
-            if json.loads(path.read_text(encoding="utf-8")) != schema:
+            committed = json.loads(path.read_text(encoding="utf-8"))
+            if committed == schema:
+                continue
+            changes = breaking_changes(committed, schema)
+            if changes:
                 raise ValueError(
-                    f"{model.__name__} differs from its committed version "
-                    f"{current_version(model)} in {path.name}; raise its "
-                    "schema_version instead of changing a published version"
+                    f"{model.__name__} breaks its committed version {version} "
+                    f"({'; '.join(changes)}): keep those fields, or publish the "
+                    "change on a new topic"
                 )
-            continue
         path.write_text(
             json.dumps(schema, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )

@@ -32,8 +32,7 @@ def test_current_version_matches_committed_schema(name: str) -> None:
     changes = breaking_changes(committed, generate_schema(model))
     assert changes == [], f"{name} breaks its committed version: {changes}"
     assert committed == generate_schema(model), (
-        f"{name} changed without a new version: raise its schema_version "
-        "and run python -m contracts.versions"
+        f"{path.name} is out of date: run python -m contracts.versions"
     )
 
 

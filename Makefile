@@ -28,7 +28,17 @@ stack-status:
 # The client settings that match the stack's ports, for every command below.
 WITH_ENV = eval "$$($(STACK) env)" &&
 
-.PHONY: migrate services-up services-down demo lint unit test
+.PHONY: migrate services-up services-down demo lint unit test browser
+
+# Debian's Chromium and CJK fonts for the phone page's browser test; installed only
+# when missing (apt-get needs root).
+browser:
+	@if [ -x /usr/bin/chromium ] && dpkg -s fonts-noto-cjk >/dev/null 2>&1; then \
+		echo "browser: chromium and fonts-noto-cjk present"; \
+	else \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -q --no-install-recommends chromium fonts-noto-cjk; \
+	fi
 
 migrate: stack-up
 	$(WITH_ENV) $(PYTHON) -m common.migrate
@@ -50,5 +60,5 @@ lint: venv
 unit: venv
 	.venv/bin/pytest tests/unit tests/workflows
 
-test: lint migrate
+test: lint migrate browser
 	$(WITH_ENV) .venv/bin/pytest

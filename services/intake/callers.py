@@ -92,9 +92,10 @@ async def _staff_caller(runtime: IntakeRuntime, token: str) -> Caller:
     return Caller(badge_number=staff.badge_number)
 
 
-async def _case_caller(
-    case_id: UUID, caller: Annotated[Caller, Depends(_caller)]
-) -> Caller:
+AnyCaller = Annotated[Caller, Depends(_caller)]
+
+
+async def _case_caller(case_id: UUID, caller: AnyCaller) -> Caller:
     if not caller.may_act_on(case_id):
         raise problem_response(
             403,

@@ -92,6 +92,8 @@ class PlatformProcesses:
             "DINGZE_KAFKA_TOPIC_PREFIX": f"test-{run_id}.",
             "DINGZE_TEMPORAL_TASK_QUEUE": f"cases-test-{run_id}",
             "DINGZE_SIMULATED_SETTLE_DELAY_SECONDS": "0",
+            # The smallest part S3 takes, so a test video of a few MiB has parts.
+            "DINGZE_INTAKE_PART_SIZE_BYTES": str(5 * 1024 * 1024),
             **{
                 f"DINGZE_{name.upper()}_PORT": str(port) for name, port in ports.items()
             },

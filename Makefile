@@ -28,7 +28,7 @@ stack-status:
 # The client settings that match the stack's ports, for every command below.
 WITH_ENV = eval "$$($(STACK) env)" &&
 
-.PHONY: migrate services-up services-down demo lint unit test browser
+.PHONY: migrate services-up services-down demo lint unit test bench browser
 
 # Debian's Chromium and CJK fonts for the phone page's browser test; installed only
 # when missing (apt-get needs root).
@@ -62,3 +62,7 @@ unit: venv
 
 test: lint migrate browser
 	$(WITH_ENV) .venv/bin/pytest
+
+# Engine limits and case rates, measured in one run; BENCH_ARGS="--smoke" is short.
+bench: migrate
+	$(WITH_ENV) $(PYTHON) -m bench $(BENCH_ARGS)

@@ -9,12 +9,10 @@ from typing import Annotated
 from uuid import UUID
 
 import structlog
-from aiokafka.errors import KafkaError
 from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, Field
 from starlette.requests import ClientDisconnect
 
-from common.kafka import publish_event
 from contracts.case import (
     CaseDetails,
     EligibilityAnswers,
@@ -196,7 +194,18 @@ async def submit_case(case_id: UUID, runtime: Runtime) -> CaseView:
         raise case_not_found(case_id)
     if stored.on_scene is not None:
         raise sent_on_scene(stored.on_scene)
-    video = await runtime.cases.lock_for_submission(case_id)
+    # A fixed event id per case: a repeated submit finds the event in the outbox
+    # already, and consumers drop a copy that the relay published twice.
+    video = await runtime.cases.submit(
+        case_id,
+        lambda video: CaseSubmitted(
+            event_id=uuid.uuid5(case_id, "case.submitted"),
+            case_id=case_id,
+            trace_id=stored.trace_id,
+            case=stored.details,
+            video=video,
+        ),
+    )
     if video is None:
         raise problem_response(
             409,
@@ -204,40 +213,8 @@ async def submit_case(case_id: UUID, runtime: Runtime) -> CaseView:
             "upload the scene video before submitting",
             "请先上传现场视频。",
         )
-    # A fixed event id per case: a repeated submit republishes the same event,
-    # which the workflow starter and every consumer treat as a duplicate.
-    event = CaseSubmitted(
-        event_id=uuid.uuid5(case_id, "case.submitted"),
-        case_id=case_id,
-        trace_id=stored.trace_id,
-        case=stored.details,
-        video=video,
-    )
-    await _publish_in_time(runtime, event)
     log.info("case submitted", case_id=str(case_id), trace_id=stored.trace_id)
     return CaseView(case_id=case_id, status="submitted", video=video)
-
-
-async def _publish_in_time(runtime: IntakeRuntime, event: CaseSubmitted) -> None:
-    timeout = runtime.settings.intake_publish_timeout_seconds
-    try:
-        await asyncio.wait_for(
-            publish_event(runtime.broker, runtime.settings, event), timeout
-        )
-    except (TimeoutError, KafkaError) as error:
-        log.warning(
-            "case not submitted",
-            case_id=str(event.case_id),
-            trace_id=event.trace_id,
-            error=repr(error),
-        )
-        raise problem_response(
-            503,
-            "submission_pending",
-            f"the case and its video are saved and final, but queuing it took more "
-            f"than {timeout:g} s; submit again shortly to make sure it goes through",
-            "案件和视频已保存，但提交尚未完成，请稍后再点一次提交。",
-        ) from error
 
 
 async def _receive(request: Request, path: Path, limit: int) -> tuple[str, int]:

@@ -12,6 +12,7 @@ from common.kafka import ensure_topics, make_broker
 from common.lifecycle import consuming
 from common.logging import configure_logging
 from common.multipart import MultipartStorage
+from common.outbox import relaying
 from common.storage import EvidenceStore
 from contracts.events import CaseSubmitted, SmsRequested
 from identity.party_access import OneTimeCodes, PartyTokens
@@ -41,7 +42,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             log.info("bucket cors origin added", origin=settings.public_origin())
         app.state.runtime = IntakeRuntime(
             settings=settings,
-            cases=CaseStore(pool),
+            cases=CaseStore(pool, settings),
             evidence=EvidenceStore(settings),
             broker=broker,
             party_tokens=PartyTokens(policy),
@@ -49,7 +50,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             multipart=multipart,
             uploads=UploadStore(pool),
         )
-        async with consuming(broker, pool):
+        async with consuming(broker, pool), relaying(pool, broker, settings):
             yield
 
     app = FastAPI(title="Dingze intake", version="1", lifespan=lifespan)

@@ -1,11 +1,15 @@
 """Intake's tables: cases as reported and the video each one carries."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID
 
 import asyncpg
 
+from common.outbox import add_to_outbox
+from common.settings import PlatformSettings
 from contracts.case import CaseDetails, EligibilityAnswers, StoredEvidence
+from contracts.events import CaseSubmitted, Event
 from services.intake.eligibility import EligibilityDecision
 
 
@@ -18,8 +22,9 @@ class StoredCase:
 
 
 class CaseStore:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, settings: PlatformSettings) -> None:
         self._pool = pool
+        self._settings = settings
 
     async def create(
         self,
@@ -103,12 +108,19 @@ class CaseStore:
         )
         return None if row is None else StoredEvidence.model_validate(dict(row))
 
-    async def lock_for_submission(self, case_id: UUID) -> StoredEvidence | None:
-        """Mark the case submitted and return its video, or None if it has none.
+    async def queue_event(self, event: Event) -> None:
+        """Write an event that no state change of intake goes with to the outbox."""
+        async with self._pool.acquire() as connection, connection.transaction():
+            await add_to_outbox(connection, self._settings, event)
+
+    async def submit(
+        self, case_id: UUID, announce: Callable[[StoredEvidence], CaseSubmitted]
+    ) -> StoredEvidence | None:
+        """Mark the case submitted and queue its event; None if it has no video.
 
         From here on the video is final: an upload finishing at the same moment waits
-        for the row lock and then finds the case submitted. Intake marks the case
-        before publishing, because a publish that times out may still go through.
+        for the row lock and then finds the case submitted. The event goes to the
+        outbox in the same transaction, so a submitted case always reaches Kafka.
         """
         async with self._pool.acquire() as connection, connection.transaction():
             await connection.execute(
@@ -121,9 +133,11 @@ class CaseStore:
             )
             if row is None:
                 return None
+            video = StoredEvidence.model_validate(dict(row))
             await connection.execute(
                 "UPDATE cases SET status = 'submitted',"
                 " submitted_at = coalesce(submitted_at, now()) WHERE case_id = $1",
                 case_id,
             )
-        return StoredEvidence.model_validate(dict(row))
+            await add_to_outbox(connection, self._settings, announce(video))
+        return video

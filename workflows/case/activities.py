@@ -8,14 +8,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from faststream.kafka import KafkaBroker
+import asyncpg
 from minio.error import S3Error
 from temporalio import activity
 
-from common.kafka import publish_event
+from common.outbox import add_to_outbox
 from common.settings import PlatformSettings
 from common.storage import EvidenceStore
-from contracts.events import CaseClosed, CaseQueued, CaseRuled
+from contracts.events import CaseClosed, CaseQueued, CaseRuled, Event
 from evidence import VideoRejectedError, probe_video
 from workflows.case.models import EvidenceCheckInput, EvidenceCheckResult, SmsBatch
 
@@ -48,17 +48,17 @@ async def _heartbeating() -> AsyncIterator[None]:
 
 
 class CaseActivities:
-    """Activities bound to the worker's Kafka producer and evidence store.
+    """Activities bound to the worker's outbox and evidence store.
 
     Every published event carries an id the workflow chose, so a retried activity
-    republishes the same event and consumers drop the copy.
+    writes the same event, which the outbox and the consumers' inboxes drop.
     """
 
     def __init__(
-        self, settings: PlatformSettings, broker: KafkaBroker, evidence: EvidenceStore
+        self, settings: PlatformSettings, pool: asyncpg.Pool, evidence: EvidenceStore
     ) -> None:
         self._settings = settings
-        self._broker = broker
+        self._pool = pool
         self._evidence = evidence
 
     @activity.defn
@@ -98,20 +98,28 @@ class CaseActivities:
 
     @activity.defn
     async def queue_for_officer(self, event: CaseQueued) -> None:
-        await publish_event(self._broker, self._settings, event)
+        await self._publish(event)
 
     @activity.defn
     async def publish_ruling(self, event: CaseRuled) -> None:
-        await publish_event(self._broker, self._settings, event)
+        await self._publish(event)
 
     @activity.defn
     async def request_sms(self, batch: SmsBatch) -> None:
-        for message in batch.messages:
-            await publish_event(self._broker, self._settings, message)
+        await self._publish(*batch.messages)
 
     @activity.defn
     async def publish_case_closed(self, event: CaseClosed) -> None:
-        await publish_event(self._broker, self._settings, event)
+        await self._publish(event)
+
+    async def _publish(self, *events: Event) -> None:
+        """Write the events to the worker's outbox, from which the relay sends them.
+
+        A retried activity writes the same event ids again, which the outbox skips.
+        """
+        async with self._pool.acquire() as connection, connection.transaction():
+            for event in events:
+                await add_to_outbox(connection, self._settings, event)
 
     def all(self) -> list[Callable[..., Any]]:
         return [

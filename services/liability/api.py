@@ -25,11 +25,15 @@ from contracts.workflow import (
     SubmitRulingInput,
     case_workflow_id,
 )
+from identity.api import require_role
+from identity.roles import Role, StaffPrincipal
 from services.liability.runtime import LiabilityRuntime
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 log = structlog.get_logger(__name__)
 _ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No valid bearer token", "model": ProblemBody},
+    403: {"description": "The signed-in role may not do this", "model": ProblemBody},
     404: {
         "description": "The case is not in the liability queue",
         "model": ProblemBody,
@@ -54,6 +58,9 @@ def _runtime(request: Request) -> LiabilityRuntime:
 
 
 Runtime = Annotated[LiabilityRuntime, Depends(_runtime)]
+# Officers rule; supervisors see every case to follow and reassign them.
+Staff = Annotated[StaffPrincipal, Depends(require_role(Role.OFFICER, Role.SUPERVISOR))]
+Officer = Annotated[StaffPrincipal, Depends(require_role(Role.OFFICER))]
 
 
 class QueuedCase(BaseModel):
@@ -92,7 +99,9 @@ def _not_in_queue(case_id: UUID) -> HTTPException:
 
 @router.get("")
 async def list_queue(
-    runtime: Runtime, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    runtime: Runtime,
+    principal: Staff,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[QueuedCase]:
     """List cases waiting for a ruling, longest waiting first."""
     now = datetime.now(UTC)
@@ -109,7 +118,7 @@ async def list_queue(
 
 
 @router.get("/{case_id}", responses=_ERRORS)
-async def open_case(case_id: UUID, runtime: Runtime) -> CaseFile:
+async def open_case(case_id: UUID, runtime: Runtime, principal: Staff) -> CaseFile:
     found = await runtime.queue.get(case_id)
     if found is None:
         raise _not_in_queue(case_id)
@@ -118,7 +127,10 @@ async def open_case(case_id: UUID, runtime: Runtime) -> CaseFile:
         found.event.video.object_key, lifetime
     )
     log.info(
-        "case opened by officer", case_id=str(case_id), trace_id=found.event.trace_id
+        "case opened by officer",
+        case_id=str(case_id),
+        trace_id=found.event.trace_id,
+        officer=principal.badge_number,
     )
     return CaseFile(
         status=found.status,
@@ -131,9 +143,16 @@ async def open_case(case_id: UUID, runtime: Runtime) -> CaseFile:
 
 @router.post("/{case_id}/ruling", responses=_ERRORS)
 async def submit_ruling(
-    case_id: UUID, ruling: Ruling, runtime: Runtime
+    case_id: UUID, ruling: Ruling, runtime: Runtime, principal: Officer
 ) -> RulingResult:
     """Hand the ruling to the case workflow, which accepts it or returns the reason."""
+    if ruling.officer_id != principal.badge_number:
+        raise _error(
+            403,
+            "wrong_officer",
+            f"the ruling names officer {ruling.officer_id} but you signed in as "
+            f"{principal.badge_number}; an officer rules only under their own badge",
+        )
     found = await runtime.queue.get(case_id)
     if found is None:
         raise _not_in_queue(case_id)

@@ -65,7 +65,8 @@ async def run_demo() -> CaseOutcome:
         )
         outcome = await asyncio.wait_for(handle.result(), timeout=120)
         assert isinstance(outcome, CaseOutcome)
-        messages = await client.messages(case_id)
+        parties = len(sample_case()["parties"])
+        messages = await client.messages_after(case_id, "claim_settled", parties)
 
     print_timeline(outcome, messages)
     ui_port = os.environ.get("DINGZE_TEMPORAL_UI_PORT", "18233")

@@ -160,6 +160,21 @@ class PlatformClient:
             headers=self.staff_headers,
         )
 
+    async def messages_after(
+        self, case_id: UUID, template: str, count: int, wait_seconds: float = 30.0
+    ) -> list[dict[str, Any]]:
+        """Return the case's messages once ``count`` of ``template`` have been sent.
+
+        The workflow can finish before the notify service sends the last message.
+        """
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            messages = await self.messages(case_id)
+            sent = [m for m in messages if m["template"] == template and m["sent_at"]]
+            if len(sent) >= count or time.monotonic() > deadline:
+                return messages
+            await asyncio.sleep(0.2)
+
     async def messages(self, case_id: UUID) -> list[dict[str, Any]]:
         response = await self.http.get(f"{self.urls.notify}/cases/{case_id}/messages")
         response.raise_for_status()

@@ -38,7 +38,7 @@ async def test_case_settles_end_to_end(
     ruled = await client.rule(case_id, sample_ruling())
     queue_after = await client.queue()
     outcome = await case_outcome(temporal, case_id)
-    messages = await client.messages(case_id)
+    messages = await client.messages_after(case_id, "claim_settled", 2)
     intake_view = await client.http.get(f"{client.urls.intake}/cases/{case_id}")
 
     assert case_file["case"]["video"] == intake_view.json()["video"]

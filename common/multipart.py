@@ -30,7 +30,7 @@ class StoredPart:
 
 
 class UploadNotFoundError(Exception):
-    """Storage knows no such multipart upload: completed, aborted or never made."""
+    """Storage has no such multipart upload: completed, aborted or never created."""
 
 
 def _client(settings: PlatformSettings, endpoint: str, secure: bool) -> Minio:
@@ -39,7 +39,7 @@ def _client(settings: PlatformSettings, endpoint: str, secure: bool) -> Minio:
         access_key=settings.s3_access_key,
         secret_key=settings.s3_secret_key,
         secure=secure,
-        # A fixed region keeps presigning offline: minio asks none from storage.
+        # With a fixed region, minio presigns offline instead of requesting the region.
         region="us-east-1",
     )
 

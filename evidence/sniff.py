@@ -33,7 +33,7 @@ ACCEPTED_TYPES: dict[str, tuple[EvidenceKind, str]] = {
 
 @dataclass(frozen=True)
 class Sniffed:
-    """What the first bytes show: a container family and its usual content type."""
+    """The file type found in the first bytes: container family and content type."""
 
     family: str
     content_type: str
@@ -72,7 +72,7 @@ def _sniff_brand(brand: bytes) -> Sniffed:
 
 
 def matches_declared(sniffed: Sniffed | None, declared: str) -> bool:
-    """Whether the bytes belong to the container family of the declared type."""
+    """Return whether the bytes belong to the declared type's container family."""
     accepted = ACCEPTED_TYPES.get(declared)
     return (
         sniffed is not None and accepted is not None and sniffed.family == accepted[1]

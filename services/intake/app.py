@@ -15,6 +15,7 @@ from common.multipart import MultipartStorage
 from common.outbox import relaying
 from common.storage import EvidenceStore
 from contracts.events import CaseSubmitted, SmsRequested
+from identity.authenticator import build_authenticator
 from identity.party_access import OneTimeCodes, PartyTokens
 from services.intake import access_api, api, phone_api, uploads_api
 from services.intake.runtime import IntakeRuntime
@@ -28,6 +29,7 @@ log = structlog.get_logger(__name__)
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     configure_logging("intake", settings.log_level)
+    authenticator = build_authenticator(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -49,9 +51,11 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             party_codes=OneTimeCodes(pool, policy),
             multipart=multipart,
             uploads=UploadStore(pool),
+            staff_verifier=authenticator,
         )
         async with consuming(broker, pool), relaying(pool, broker, settings):
             yield
+        await authenticator.aclose()
 
     app = FastAPI(title="Dingze intake", version="1", lifespan=lifespan)
     app.include_router(api.router)

@@ -1,4 +1,4 @@
-"""How an upload splits into parts, and whether the parts in storage make it whole."""
+"""Part plans of uploads, and checks that the parts in storage make the whole file."""
 
 import itertools
 import math
@@ -33,7 +33,7 @@ def plan_parts(size_bytes: int, part_size: int) -> PartPlan:
 
 @dataclass(frozen=True)
 class PartsProblem:
-    """What keeps the stored parts from making the declared file."""
+    """The reason the stored parts do not make the declared file."""
 
     code: str
     message: str

@@ -1,4 +1,4 @@
-"""What the phone page shows a party: the case, the consent, the evidence so far."""
+"""The phone page's API and files: a party's case, consent and evidence so far."""
 
 from datetime import datetime
 from pathlib import Path

@@ -7,11 +7,12 @@ from pydantic import Field, SecretStr
 
 from common.settings import PlatformSettings
 from identity.party_access import PartyAccessPolicy
+from identity.settings import IdentitySettings
 
 MIB = 1024**2
 
 
-class IntakeSettings(PlatformSettings):
+class IntakeSettings(PlatformSettings, IdentitySettings):
     intake_host: str = "127.0.0.1"
     intake_port: int = 8101
     intake_public_url: str = Field(

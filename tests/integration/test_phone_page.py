@@ -1,8 +1,8 @@
 """The phone page in headless Chromium on a phone screen, against the running services.
 
-A party opens the SMS link, confirms the code, consents, uploads a real video in
-parts, loses the connection halfway, reloads the page, picks the video again and
-finishes; only the parts storage lacked are sent again.
+A party opens the SMS link, confirms the code, consents and uploads a real video in
+parts. The connection drops halfway, the party reloads the page and picks the video
+again, and only the parts that storage lacked are sent again.
 """
 
 import hashlib

@@ -318,3 +318,39 @@ async def test_upload_without_sign_in_is_rejected(client: PlatformClient) -> Non
     assert response.status_code == 401
     assert _problem(response)["code"] == "sign_in_required"
     assert _problem(response)["message_zh"] == "请先打开短信链接并输入验证码。"
+
+
+async def test_auxiliary_officer_opens_case_and_uploads(
+    client: PlatformClient, video: Path
+) -> None:
+    signed_in = await client.sign_in("auxiliary", "auxiliary-local")
+    opened = await client.http.post(
+        f"{client.urls.intake}/cases", json=sample_case(), headers=client.staff_headers
+    )
+    case_id = opened.json()["case_id"]
+    officer = UploadClient(
+        client.http, client.urls.intake, case_id, signed_in["access_token"]
+    )
+
+    response = await officer.upload_file(video, "video", "video/mp4")
+
+    assert opened.status_code == 201, opened.text
+    assert opened.json()["reporter_badge"] == "330501"
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "completed"
+
+
+async def test_officer_without_auxiliary_role_cannot_upload(
+    client: PlatformClient,
+) -> None:
+    signed_in = await client.sign_in("officer", "officer-local")
+    case_id = await client.open_case(sample_case())
+    officer = UploadClient(
+        client.http, client.urls.intake, case_id, signed_in["access_token"]
+    )
+
+    response = await officer.create("video", "video/mp4", 1000)
+
+    assert response.status_code == 403
+    assert _problem(response)["code"] == "role_not_allowed"
+    assert _problem(response)["message_zh"] == "只有辅警可以代为上传现场证据。"

@@ -30,14 +30,12 @@ WITH_ENV = eval "$$($(STACK) env)" &&
 
 .PHONY: migrate services-up services-down demo lint unit test bench browser
 
-# Debian's Chromium and CJK fonts for the phone page's browser test; installed only
-# when missing (apt-get needs root).
+# Debian's Chromium and CJK fonts for the browser tests; skipped when present.
 browser:
-	@if [ -x /usr/bin/chromium ] && dpkg -s fonts-noto-cjk >/dev/null 2>&1; then \
-		echo "browser: chromium and fonts-noto-cjk present"; \
+	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+		echo "chromium and CJK fonts: present"; \
 	else \
-		apt-get update -q && DEBIAN_FRONTEND=noninteractive \
-			apt-get install -y -q --no-install-recommends chromium fonts-noto-cjk; \
+		apt-get update && apt-get install -y --no-install-recommends chromium fonts-noto-cjk; \
 	fi
 
 migrate: stack-up

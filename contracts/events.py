@@ -58,6 +58,17 @@ class CaseQueued(Event):
     video: StoredEvidence
 
 
+class CaseEscalated(Event):
+    """The case waited longer than its ruling target; supervisors are alerted."""
+
+    topic: ClassVar[str] = "case.escalated"
+
+    reason: str = "ruling_overdue"
+    target_minutes: float
+    queued_at: datetime
+    claimed_by: str | None = None
+
+
 class CaseRuled(Event):
     """An officer's ruling, accepted by the case workflow."""
 
@@ -129,6 +140,7 @@ class CaseClosed(Event):
 ALL_EVENTS: tuple[type[Event], ...] = (
     CaseSubmitted,
     CaseQueued,
+    CaseEscalated,
     CaseRuled,
     InsurerNotification,
     ClaimOpened,

@@ -55,6 +55,8 @@ async def run_demo() -> CaseOutcome:
             f"    video link answers {head.status_code}, "
             f"expires {case_file['video_url_expires_at']}"
         )
+        step("officer: claiming the case")
+        (await client.claim(case_id)).raise_for_status()
         step("officer: ruling B fully liable for the rear-end collision")
         (await client.rule(case_id, sample_ruling())).raise_for_status()
 

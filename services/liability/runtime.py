@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from temporalio.client import Client
 
 from common.storage import EvidenceStore
+from services.liability.audit import AuditLog
+from services.liability.claims import ClaimStore
 from services.liability.settings import LiabilitySettings
 from services.liability.store import QueueStore
 
@@ -13,5 +15,7 @@ from services.liability.store import QueueStore
 class LiabilityRuntime:
     settings: LiabilitySettings
     queue: QueueStore
+    claims: ClaimStore
+    audit: AuditLog
     evidence: EvidenceStore
     temporal: Client

@@ -15,7 +15,13 @@ from temporalio import activity
 from common.outbox import add_to_outbox
 from common.settings import PlatformSettings
 from common.storage import EvidenceStore
-from contracts.events import CaseClosed, CaseQueued, CaseRuled, Event
+from contracts.events import (
+    CaseClosed,
+    CaseEscalated,
+    CaseQueued,
+    CaseRuled,
+    Event,
+)
 from evidence import VideoRejectedError, probe_video
 from workflows.case.models import EvidenceCheckInput, EvidenceCheckResult, SmsBatch
 
@@ -101,6 +107,10 @@ class CaseActivities:
         await self._publish(event)
 
     @activity.defn
+    async def publish_escalation(self, event: CaseEscalated) -> None:
+        await self._publish(event)
+
+    @activity.defn
     async def publish_ruling(self, event: CaseRuled) -> None:
         await self._publish(event)
 
@@ -125,6 +135,7 @@ class CaseActivities:
         return [
             self.check_evidence,
             self.queue_for_officer,
+            self.publish_escalation,
             self.publish_ruling,
             self.request_sms,
             self.publish_case_closed,

@@ -37,6 +37,7 @@ def subscribe_case_starter(
                     video=event.video,
                     submitted_at=event.occurred_at,
                     trace_id=event.trace_id,
+                    ruling_target_minutes=settings.ruling_target_minutes,
                 ),
                 id=workflow_id,
                 task_queue=settings.temporal_task_queue,

@@ -17,30 +17,17 @@ from playwright.async_api import (
     Page,
     Request,
     Route,
-    async_playwright,
     expect,
 )
 
 from common.settings import PlatformSettings
 from demo.client import PlatformClient, sample_case
 from evidence.sample_video import write_walkaround_video
+from tests.support.browser import chromium_context
 from tests.support.phone import access_code, wait_for_sms
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
-CHROMIUM = "/usr/bin/chromium"
-# Headless flags for these machines; the last four keep Chromium from calling
-# outside hosts in the background.
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PHONE_A = sample_case()["parties"][0]["phone"]
 
 
@@ -55,22 +42,14 @@ def large_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 async def phone(tmp_path: Path) -> AsyncIterator[BrowserContext]:
     """A phone-sized Chromium with a fresh profile in the test's tmp dir."""
-    async with async_playwright() as playwright:
-        context = await playwright.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport={"width": 390, "height": 844},
-            device_scale_factor=3,
-            is_mobile=True,
-            has_touch=True,
-            locale="zh-CN",
-        )
-        try:
-            yield context
-        finally:
-            await context.close()
+    async with chromium_context(
+        tmp_path / "profile",
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=3,
+        is_mobile=True,
+        has_touch=True,
+    ) as context:
+        yield context
 
 
 def _part_number(request: Request) -> int | None:

@@ -3,6 +3,7 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import structlog
 from fastapi import FastAPI
 
 from common.db import create_pool
@@ -10,21 +11,27 @@ from common.http import install_common_handlers
 from common.kafka import ensure_topics, make_broker
 from common.lifecycle import consuming
 from common.logging import configure_logging
+from common.multipart import MultipartStorage
 from common.outbox import relaying
 from common.storage import EvidenceStore
 from common.temporal import connect_temporal
 from contracts.events import CaseSubmitted, SmsRequested
 from documents.archive import DocumentArchive
+from identity.authenticator import build_authenticator
 from identity.party_access import OneTimeCodes, PartyTokens
-from services.intake import access_api, api, ruling_api
+from services.intake import access_api, api, phone_api, ruling_api, uploads_api
 from services.intake.runtime import IntakeRuntime
 from services.intake.settings import IntakeSettings
 from services.intake.store import CaseStore
+from services.intake.upload_store import UploadStore
+
+log = structlog.get_logger(__name__)
 
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     configure_logging("intake", settings.log_level)
+    authenticator = build_authenticator(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -33,6 +40,11 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         broker = make_broker(settings, "intake")
         policy = settings.party_access_policy()
         evidence = EvidenceStore(settings)
+        multipart = MultipartStorage(settings)
+        if settings.intake_manage_bucket_cors and await multipart.allow_origin(
+            settings.public_origin()
+        ):
+            log.info("bucket cors origin added", origin=settings.public_origin())
         app.state.runtime = IntakeRuntime(
             settings=settings,
             cases=CaseStore(pool, settings),
@@ -40,15 +52,22 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             broker=broker,
             party_tokens=PartyTokens(policy),
             party_codes=OneTimeCodes(pool, policy),
+            multipart=multipart,
+            uploads=UploadStore(pool),
+            staff_verifier=authenticator,
             temporal=await connect_temporal(settings),
             documents=DocumentArchive(evidence),
         )
         async with consuming(broker, pool), relaying(pool, broker, settings):
             yield
+        await authenticator.aclose()
 
     app = FastAPI(title="Dingze intake", version="1", lifespan=lifespan)
     app.include_router(api.router)
     app.include_router(access_api.router)
     app.include_router(ruling_api.router)
+    app.include_router(uploads_api.router)
+    app.include_router(phone_api.router)
+    app.mount("/phone", phone_api.phone_page(), name="phone")
     install_common_handlers(app, is_upload=lambda path: path.endswith("/video"))
     return app

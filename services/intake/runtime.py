@@ -5,12 +5,14 @@ from dataclasses import dataclass
 from faststream.kafka import KafkaBroker
 from temporalio.client import Client
 
+from common.multipart import MultipartStorage
 from common.storage import EvidenceStore
 from documents.archive import DocumentArchive
 from identity.party_access import OneTimeCodes, PartyTokens
 from services.intake.settings import IntakeSettings
 from services.intake.staff import StaffVerifier
 from services.intake.store import CaseStore
+from services.intake.upload_store import UploadStore
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,8 @@ class IntakeRuntime:
     broker: KafkaBroker
     party_tokens: PartyTokens
     party_codes: OneTimeCodes
+    multipart: MultipartStorage
+    uploads: UploadStore
     # The ruling's review workflow and its documents, for the party's phone.
     temporal: Client
     documents: DocumentArchive

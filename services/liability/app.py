@@ -70,11 +70,13 @@ def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
         reconsiderations = ReconsiderationStore(pool)
         subscribe_reconsiderations(broker, settings, reconsiderations)
         evidence = EvidenceStore(settings)
+        audit = AuditLog(pool)
+        app.state.sign_in_recorder = audit.record_sign_in
         app.state.runtime = LiabilityRuntime(
             settings=settings,
             queue=queue,
             claims=ClaimStore(pool),
-            audit=AuditLog(pool),
+            audit=audit,
             evidence=evidence,
             temporal=await connect_temporal(settings),
             accident_types=accident_types,

@@ -138,7 +138,7 @@ class PlatformProcesses:
         self.wait_for_log("worker", "case worker started")
         self.wait_for_log("simulator", "insurer simulator started")
 
-    def wait_healthy(self, name: str, timeout: float = 60.0) -> None:
+    def wait_healthy(self, name: str, timeout: float = 180.0) -> None:
         port = self.env[f"DINGZE_{name.upper()}_PORT"]
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -156,7 +156,7 @@ class PlatformProcesses:
             f"{name} did not become healthy in {timeout} s; see {self.log(name)}"
         )
 
-    def wait_for_log(self, name: str, text: str, timeout: float = 60.0) -> None:
+    def wait_for_log(self, name: str, text: str, timeout: float = 180.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self._check_alive(name)

@@ -223,17 +223,17 @@ async def sms_deliveries(database_url: str, case_id: UUID) -> Counter[str]:
     return Counter({row["message_id"]: row["sends"] for row in rows})
 
 
-async def settled_deliveries(
-    database_url: str, case_id: UUID, expected: int, wait_seconds: float = 15.0
+async def sms_deliveries_when(
+    database_url: str, case_id: UUID, messages: int, wait_seconds: float = 30.0
 ) -> Counter[str]:
-    """Count deliveries once ``expected`` messages went out or the wait is over.
+    """Count a case's deliveries once ``messages`` distinct messages were sent.
 
-    The workflow finishes once it has asked for its last messages, so notify may
-    still be sending them when the test reads the outcome.
+    A case's workflow can finish before the notify service sends its last message,
+    so a count taken at once may miss it. Returns what was sent by the deadline.
     """
     deadline = time.monotonic() + wait_seconds
-    sends = await sms_deliveries(database_url, case_id)
-    while len(sends) < expected and time.monotonic() < deadline:
-        await asyncio.sleep(0.2)
+    while True:
         sends = await sms_deliveries(database_url, case_id)
-    return sends
+        if len(sends) >= messages or time.monotonic() > deadline:
+            return sends
+        await asyncio.sleep(0.2)

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from contracts.case import CaseDetails, StoredEvidence
 from contracts.ruling import Ruling
@@ -18,6 +18,9 @@ INSURER_NOTIFIED_SIGNAL = "insurer_notified"
 CLAIM_OPENED_SIGNAL = "claim_opened"
 CLAIM_SETTLED_SIGNAL = "claim_settled"
 TIMELINE_QUERY = "timeline"
+EVIDENCE_RESUBMITTED_SIGNAL = "evidence_resubmitted"
+# How long the workflow waits for a replacement video after rejecting one.
+DEFAULT_RESUBMISSION_WINDOW_SECONDS = 2 * 60 * 60
 
 
 def case_workflow_id(case_id: UUID | str) -> str:
@@ -28,6 +31,7 @@ class CaseStage(StrEnum):
     """The stage a case has reached in its workflow."""
 
     CHECKING_EVIDENCE = "checking_evidence"
+    AWAITING_RESUBMISSION = "awaiting_resubmission"
     AWAITING_RULING = "awaiting_ruling"
     NOTIFYING_INSURERS = "notifying_insurers"
     AWAITING_SETTLEMENT = "awaiting_settlement"
@@ -41,6 +45,20 @@ class CaseWorkflowInput(BaseModel):
     video: StoredEvidence
     submitted_at: datetime | None = None
     trace_id: str = ""
+    resubmission_window_seconds: float = Field(
+        default=DEFAULT_RESUBMISSION_WINDOW_SECONDS,
+        gt=0,
+        description="How long to wait for a replacement video after a rejection",
+    )
+    upload_link: str = Field(
+        default="", description="The phone page where parties upload this case's video"
+    )
+
+
+class EvidenceResubmittedSignal(BaseModel):
+    """A replacement video, stored and hashed by intake."""
+
+    video: StoredEvidence
 
 
 class SubmitRulingInput(BaseModel):

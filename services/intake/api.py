@@ -4,6 +4,7 @@ import asyncio
 import hashlib
 import tempfile
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 from uuid import UUID
@@ -23,8 +24,10 @@ from contracts.case import (
     StoredEvidence,
     assign_party_ids,
 )
-from contracts.events import CaseSubmitted
+from contracts.custody import CustodyAction
+from contracts.events import CaseSubmitted, EvidenceRejected, EvidenceResubmitted
 from evidence import VideoRejectedError, probe_video
+from services.intake.custody import CustodyEntry
 from services.intake.eligibility import EligibilityDecision, decide
 from services.intake.problems import (
     ERRORS,
@@ -35,6 +38,7 @@ from services.intake.problems import (
     sent_on_scene,
     too_large,
 )
+from services.intake.resubmission import accept_replacement, resubmitted_event
 from services.intake.runtime import IntakeRuntime
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -63,6 +67,10 @@ class CaseView(BaseModel):
     status: str
     video: StoredEvidence | None
     on_scene: EligibilityDecision | None = None
+    resubmission: EvidenceRejected | None = Field(
+        default=None,
+        description="Why the last video was rejected, what to redo and by when",
+    )
 
 
 class EligibilityQuestion(BaseModel):
@@ -136,6 +144,7 @@ async def get_case(case_id: UUID, runtime: Runtime) -> CaseView:
         status=stored.status,
         video=await runtime.cases.get_video(case_id),
         on_scene=stored.on_scene,
+        resubmission=stored.resubmission,
     )
 
 
@@ -143,13 +152,18 @@ async def get_case(case_id: UUID, runtime: Runtime) -> CaseView:
 async def upload_video(
     case_id: UUID, request: Request, runtime: Runtime
 ) -> VideoAccepted:
-    """Take the raw video bytes as the request body, check them and store them."""
+    """Take the raw video bytes as the request body, check them and store them.
+
+    A case whose video the checks rejected takes a replacement here, which goes
+    to the case workflow at once, without another submit.
+    """
     stored = await runtime.cases.get(case_id)
     if stored is None:
         raise case_not_found(case_id)
     if stored.on_scene is not None:
         raise sent_on_scene(stored.on_scene)
-    if stored.status != "draft":
+    replacing = stored.status == "resubmission_requested"
+    if stored.status != "draft" and not replacing:
         raise already_submitted()
     declared = request.headers.get("content-length", "0")
     limit = runtime.settings.intake_max_video_bytes
@@ -181,7 +195,27 @@ async def upload_video(
         content_type=probed.content_type,
         facts=probed.facts,
     )
-    if not await runtime.cases.save_video_if_draft(case_id, video):
+    # TODO: name the uploading party from its one-time case link once uploads
+    # carry one; until then the uploader is recorded as unidentified.
+    uploaded = CustodyEntry(
+        entry_id=uuid.uuid4(),
+        case_id=case_id,
+        action=CustodyAction.UPLOADED,
+        object_key=key,
+        actor="unidentified",
+        occurred_at=datetime.now(UTC),
+        sha256=digest,
+        size_bytes=size,
+        case_link=request.url.path,
+        detail="replacement video" if replacing else "scene video",
+    )
+    if replacing:
+        saved = await accept_replacement(
+            runtime, case_id, stored.trace_id, video, uploaded
+        )
+    else:
+        saved = await runtime.cases.save_video_if_draft(case_id, video, uploaded)
+    if not saved:
         log.info("video arrived after submission", object_key=key, sha256=digest)
         raise already_submitted()
     log.info("video stored", object_key=key, sha256=digest, size_bytes=size)
@@ -196,6 +230,8 @@ async def submit_case(case_id: UUID, runtime: Runtime) -> CaseView:
         raise case_not_found(case_id)
     if stored.on_scene is not None:
         raise sent_on_scene(stored.on_scene)
+    if stored.resubmission is not None:
+        return await _announce_replacement_again(runtime, case_id, stored.trace_id)
     video = await runtime.cases.lock_for_submission(case_id)
     if video is None:
         raise problem_response(
@@ -218,7 +254,31 @@ async def submit_case(case_id: UUID, runtime: Runtime) -> CaseView:
     return CaseView(case_id=case_id, status="submitted", video=video)
 
 
-async def _publish_in_time(runtime: IntakeRuntime, event: CaseSubmitted) -> None:
+async def _announce_replacement_again(
+    runtime: IntakeRuntime, case_id: UUID, trace_id: str
+) -> CaseView:
+    """Publish the replacement's announcement again, in case the first one failed."""
+    stored = await runtime.cases.get(case_id)
+    video = await runtime.cases.get_video(case_id)
+    if stored is None or video is None or stored.status != "submitted":
+        raise problem_response(
+            409,
+            "video_missing",
+            "upload the replacement video before submitting",
+            "请先重新上传现场视频。",
+        )
+    await _publish_in_time(runtime, resubmitted_event(case_id, trace_id, video))
+    return CaseView(
+        case_id=case_id,
+        status="submitted",
+        video=video,
+        resubmission=stored.resubmission,
+    )
+
+
+async def _publish_in_time(
+    runtime: IntakeRuntime, event: CaseSubmitted | EvidenceResubmitted
+) -> None:
     timeout = runtime.settings.intake_publish_timeout_seconds
     try:
         await asyncio.wait_for(

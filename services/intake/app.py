@@ -11,8 +11,15 @@ from common.kafka import ensure_topics, make_broker
 from common.lifecycle import consuming
 from common.logging import configure_logging
 from common.storage import EvidenceStore
-from contracts.events import CaseSubmitted
+from contracts.events import (
+    CaseClosed,
+    CaseSubmitted,
+    CustodyRecorded,
+    EvidenceRejected,
+    EvidenceResubmitted,
+)
 from services.intake.api import router
+from services.intake.handlers import subscribe_intake_events
 from services.intake.runtime import IntakeRuntime
 from services.intake.settings import IntakeSettings
 from services.intake.store import CaseStore
@@ -24,12 +31,23 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await ensure_topics(settings, [CaseSubmitted.topic])
+        await ensure_topics(
+            settings,
+            [
+                CaseSubmitted.topic,
+                CaseClosed.topic,
+                CustodyRecorded.topic,
+                EvidenceRejected.topic,
+                EvidenceResubmitted.topic,
+            ],
+        )
         pool = await create_pool(settings.database_url, "intake")
         broker = make_broker(settings, "intake")
+        cases = CaseStore(pool)
+        subscribe_intake_events(broker, settings, cases)
         app.state.runtime = IntakeRuntime(
             settings=settings,
-            cases=CaseStore(pool),
+            cases=cases,
             evidence=EvidenceStore(settings),
             broker=broker,
         )

@@ -54,10 +54,6 @@ class PlatformSettings(BaseSettings):
     evidence_resubmission_minutes: float = Field(
         default=120, gt=0, description="How long a party has to replace a video"
     )
-    phone_upload_url: str = Field(
-        default="http://127.0.0.1:8101/phone/cases/{case_id}",
-        description="The phone page of a case, sent by SMS; {case_id} is replaced",
-    )
 
     def video_limits(self) -> VideoLimits:
         return VideoLimits(

@@ -50,9 +50,6 @@ class CaseWorkflowInput(BaseModel):
         gt=0,
         description="How long to wait for a replacement video after a rejection",
     )
-    upload_link: str = Field(
-        default="", description="The phone page where parties upload this case's video"
-    )
 
 
 class EvidenceResubmittedSignal(BaseModel):

@@ -17,8 +17,10 @@ from contracts.events import (
     CustodyRecorded,
     EvidenceRejected,
     EvidenceResubmitted,
+    SmsRequested,
 )
-from services.intake.api import router
+from identity.party_access import OneTimeCodes, PartyTokens
+from services.intake import access_api, api
 from services.intake.handlers import subscribe_intake_events
 from services.intake.runtime import IntakeRuntime
 from services.intake.settings import IntakeSettings
@@ -35,6 +37,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             settings,
             [
                 CaseSubmitted.topic,
+                SmsRequested.topic,
                 CaseClosed.topic,
                 CustodyRecorded.topic,
                 EvidenceRejected.topic,
@@ -43,18 +46,23 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         )
         pool = await create_pool(settings.database_url, "intake")
         broker = make_broker(settings, "intake")
+        policy = settings.party_access_policy()
         cases = CaseStore(pool)
-        subscribe_intake_events(broker, settings, cases)
+        tokens = PartyTokens(policy)
+        subscribe_intake_events(broker, settings, cases, tokens)
         app.state.runtime = IntakeRuntime(
             settings=settings,
             cases=cases,
             evidence=EvidenceStore(settings),
             broker=broker,
+            party_tokens=tokens,
+            party_codes=OneTimeCodes(pool, policy),
         )
         async with consuming(broker, pool):
             yield
 
     app = FastAPI(title="Dingze intake", version="1", lifespan=lifespan)
-    app.include_router(router)
+    app.include_router(api.router)
+    app.include_router(access_api.router)
     install_common_handlers(app, is_upload=lambda path: path.endswith("/video"))
     return app

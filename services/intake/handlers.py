@@ -1,14 +1,22 @@
 """Kafka handlers: the case workflow's verdicts on evidence, and custody steps."""
 
+from datetime import UTC, datetime
+
 import structlog
 from faststream.kafka import KafkaBroker
 
-from common.kafka import subscribe
-from common.settings import PlatformSettings
-from contracts.events import CaseClosed, CustodyRecorded, EvidenceRejected
+from common.kafka import publish_event, subscribe
+from contracts.events import (
+    CaseClosed,
+    CustodyRecorded,
+    EvidenceRejected,
+    SmsRequested,
+)
+from identity.party_access import PartyTokens
 from services.intake.custody import CustodyEntry
 from services.intake.eligibility import EligibilityDecision, OnSceneReason
-from services.intake.store import CaseStore
+from services.intake.settings import IntakeSettings
+from services.intake.store import CaseStore, StoredCase
 
 log = structlog.get_logger(__name__)
 # The case workflow's outcome when no acceptable video arrived in time.
@@ -21,13 +29,32 @@ EVIDENCE_NOT_REPLACED = OnSceneReason(
 
 
 def subscribe_intake_events(
-    broker: KafkaBroker, settings: PlatformSettings, cases: CaseStore
+    broker: KafkaBroker,
+    settings: IntakeSettings,
+    cases: CaseStore,
+    tokens: PartyTokens,
 ) -> None:
     @subscribe(broker, settings, "intake", EvidenceRejected.topic)
     async def on_evidence_rejected(event: EvidenceRejected) -> None:
+        """Let the case take a new upload and text each party what to redo."""
         changed = await cases.request_resubmission(event)
+        stored = await cases.get(event.case_id)
+        if stored is None or stored.resubmission is None:
+            log.warning("rejection for an unknown case", case_id=str(event.case_id))
+            return
+        if stored.resubmission.attempt != event.attempt:
+            log.info(
+                "stale rejection ignored",
+                case_id=str(event.case_id),
+                attempt=event.attempt,
+            )
+            return
+        # A redelivered event sends again under the same message ids, which
+        # notify delivers once.
+        for request in _resubmission_messages(settings, tokens, stored, event):
+            await publish_event(broker, settings, request)
         log.info(
-            "replacement video requested" if changed else "stale rejection ignored",
+            "replacement video requested" if changed else "rejection redelivered",
             case_id=str(event.case_id),
             trace_id=event.trace_id,
             attempt=event.attempt,
@@ -60,3 +87,37 @@ def subscribe_intake_events(
     @subscribe(broker, settings, "intake", CustodyRecorded.topic)
     async def on_custody_recorded(event: CustodyRecorded) -> None:
         await cases.append_custody(CustodyEntry.from_event(event))
+
+
+def _resubmission_messages(
+    settings: IntakeSettings,
+    tokens: PartyTokens,
+    stored: StoredCase,
+    event: EvidenceRejected,
+) -> list[SmsRequested]:
+    """Build one SMS per party: the reason, the deadline and its own upload link."""
+    case = stored.details
+    deadline = event.resubmit_by.astimezone(case.accident_at.tzinfo)
+    now = datetime.now(UTC)
+    messages = []
+    for party in case.parties:
+        token = tokens.issue_link(case.case_id, party.party_id, now)
+        messages.append(
+            SmsRequested(
+                case_id=case.case_id,
+                trace_id=event.trace_id,
+                message_id=f"{case.case_id}:evidence_resubmission_requested"
+                f"#{event.attempt}:{party.party_id}",
+                party_id=party.party_id,
+                phone=party.phone,
+                template="evidence_resubmission_requested",
+                variables={
+                    "case_number": str(case.case_id)[:8],
+                    "plate": party.plate,
+                    "reason": event.message_zh,
+                    "deadline": deadline.strftime("%m-%d %H:%M"),
+                    "link": f"{settings.public_url()}/phone/#t={token}",
+                },
+            )
+        )
+    return messages

@@ -5,7 +5,9 @@ from dataclasses import dataclass
 from faststream.kafka import KafkaBroker
 
 from common.storage import EvidenceStore
+from identity.party_access import OneTimeCodes, PartyTokens
 from services.intake.settings import IntakeSettings
+from services.intake.staff import StaffVerifier
 from services.intake.store import CaseStore
 
 
@@ -15,3 +17,6 @@ class IntakeRuntime:
     cases: CaseStore
     evidence: EvidenceStore
     broker: KafkaBroker
+    party_tokens: PartyTokens
+    party_codes: OneTimeCodes
+    staff_verifier: StaffVerifier | None = None

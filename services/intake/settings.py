@@ -1,17 +1,59 @@
 """Intake's settings."""
 
-from pydantic import Field
+from datetime import timedelta
+
+from pydantic import Field, SecretStr
 
 from common.settings import PlatformSettings
+from identity.party_access import PartyAccessPolicy
+
+MIB = 1024**2
 
 
 class IntakeSettings(PlatformSettings):
     intake_host: str = "127.0.0.1"
     intake_port: int = 8101
+    intake_public_url: str = Field(
+        default="",
+        description="Address of the phone page in SMS links; empty means "
+        "http://127.0.0.1:<intake port>",
+    )
     intake_max_video_bytes: int = 1024**3
+    intake_max_photo_bytes: int = 20 * MIB
+    intake_max_photos: int = Field(default=10, ge=0)
+    # S3 and SeaweedFS reject parts under 5 MiB, except the last one.
+    intake_part_size_bytes: int = Field(default=8 * MIB, ge=5 * MIB, le=512 * MIB)
+    intake_part_url_seconds: int = Field(
+        default=900, ge=1, le=3600, description="Lifetime of a presigned part URL"
+    )
+    intake_upload_hours: float = Field(
+        default=24.0, gt=0, description="An unfinished upload expires after this"
+    )
     intake_publish_timeout_seconds: float = 10.0
     intake_remote_max_vehicles: int = Field(
         default=3,
         ge=2,
         description="Most vehicles a case may involve and still be settled remotely",
     )
+    party_access_secret: SecretStr = Field(
+        default=SecretStr("dingze-local-party-access-secret"),
+        description="HMAC key of party link and session tokens; set in production",
+    )
+    party_link_hours: float = Field(default=24.0, gt=0)
+    party_code_minutes: float = Field(default=5.0, gt=0)
+    party_code_max_attempts: int = Field(default=5, ge=1)
+    party_session_hours: float = Field(default=2.0, gt=0)
+
+    def public_url(self) -> str:
+        return (
+            self.intake_public_url or f"http://127.0.0.1:{self.intake_port}"
+        ).rstrip("/")
+
+    def party_access_policy(self) -> PartyAccessPolicy:
+        return PartyAccessPolicy(
+            secret=self.party_access_secret.get_secret_value().encode(),
+            link_lifetime=timedelta(hours=self.party_link_hours),
+            code_lifetime=timedelta(minutes=self.party_code_minutes),
+            code_max_attempts=self.party_code_max_attempts,
+            session_lifetime=timedelta(hours=self.party_session_hours),
+        )

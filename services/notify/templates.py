@@ -30,6 +30,15 @@ TEMPLATES: dict[str, str] = {
         "您好，事故案件 {case_number}（车牌 {plate}）已完成责任认定，"
         "您承担 {share}% 责任。保险公司将与您联系理赔。"
     ),
+    # Sent by intake on request of the reporter: the phone page, with the party's link.
+    "case_link": (
+        "您好，事故案件 {case_number}（车牌 {plate}）请用手机打开以下链接，"
+        "上传现场视频和照片：{link}"
+    ),
+    "party_access_code": (
+        "您的验证码是 {code}，{minutes} 分钟内有效，用于事故案件 {case_number}。"
+        "请勿告诉他人。"
+    ),
     "claim_settled": (
         "您好，事故案件 {case_number}（车牌 {plate}）的理赔已办结，案件关闭。"
     ),

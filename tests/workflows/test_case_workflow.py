@@ -162,11 +162,7 @@ def _case_input() -> CaseWorkflowInput:
         location=Location.model_validate(new_case.location.model_dump()),
         parties=assign_party_ids(new_case.parties),
     )
-    return CaseWorkflowInput(
-        case=case,
-        video=_video(f"cases/{case.case_id}/video"),
-        upload_link=f"https://example.test/phone/cases/{case.case_id}",
-    )
+    return CaseWorkflowInput(case=case, video=_video(f"cases/{case.case_id}/video"))
 
 
 async def _start(
@@ -327,8 +323,6 @@ async def test_unreplaced_evidence_goes_on_scene_at_deadline(
     assert rejection.findings[0].code == "recording_location_mismatch"
     assert rejection.attempt == 1
     assert sorted(activities.sms) == [
-        "evidence_resubmission_requested#1:A",
-        "evidence_resubmission_requested#1:B",
         "evidence_sent_on_scene:A",
         "evidence_sent_on_scene:B",
     ]

@@ -49,7 +49,6 @@ def subscribe_case_starter(
                     trace_id=event.trace_id,
                     resubmission_window_seconds=settings.evidence_resubmission_minutes
                     * 60,
-                    upload_link=settings.phone_upload_url.format(case_id=event.case_id),
                 ),
                 id=workflow_id,
                 task_queue=settings.temporal_task_queue,

@@ -298,7 +298,11 @@ class RemoteLiabilityCaseWorkflow:
     async def _await_replacement(
         self, video: StoredEvidence, rejections: list[EvidenceFinding]
     ) -> StoredEvidence | None:
-        """Tell the parties what to redo, then wait for a new video until a deadline."""
+        """Announce what to redo, then wait for a new video until a deadline.
+
+        Intake takes the announcement, lets the case take a new upload and texts
+        each party the reason with a link of its own to the phone page.
+        """
         request = self._request
         window = timedelta(seconds=request.resubmission_window_seconds)
         deadline = workflow.now() + window
@@ -319,16 +323,6 @@ class RemoteLiabilityCaseWorkflow:
             ),
             start_to_close_timeout=PUBLISH_TIMEOUT,
             retry_policy=PUBLISH_RETRY,
-        )
-        local_deadline = deadline.astimezone(request.case.accident_at.tzinfo)
-        await self._send_sms(
-            "evidence_resubmission_requested",
-            {
-                "reason": message_zh,
-                "deadline": local_deadline.strftime("%m-%d %H:%M"),
-                "link": request.upload_link,
-            },
-            occasion=str(self._attempt),
         )
         try:
             await workflow.wait_condition(
@@ -366,15 +360,12 @@ class RemoteLiabilityCaseWorkflow:
         template: str,
         variables: dict[str, str],
         per_party: Callable[[Party], dict[str, str]] | None = None,
-        occasion: str = "",
     ) -> None:
-        """Ask for one message per party; ``occasion`` tells repeats apart."""
         case = self._request.case
-        name = f"{template}#{occasion}" if occasion else template
         messages = [
             SmsRequested(
                 **self._event_fields(),
-                message_id=f"{case.case_id}:{name}:{party.party_id}",
+                message_id=f"{case.case_id}:{template}:{party.party_id}",
                 party_id=party.party_id,
                 phone=party.phone,
                 template=template,

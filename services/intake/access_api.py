@@ -1,0 +1,201 @@
+"""Party access over HTTP: send a case's SMS links, send a code, open a session."""
+
+import asyncio
+import math
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+from uuid import UUID
+
+import structlog
+from aiokafka.errors import KafkaError
+from fastapi import APIRouter, status
+from pydantic import BaseModel, Field
+
+from common.kafka import publish_event
+from contracts.case import Party
+from contracts.events import SmsRequested
+from identity.party_access import PartyAccessError, PartyGrant
+from services.intake.callers import Runtime
+from services.intake.problems import ERRORS, case_not_found, problem_response
+
+router = APIRouter(tags=["party access"])
+log = structlog.get_logger(__name__)
+LinkToken = Annotated[str, Field(min_length=10, max_length=1000)]
+
+
+class LinksSent(BaseModel):
+    case_id: UUID
+    party_ids: list[str]
+
+
+class CodeRequest(BaseModel):
+    link_token: LinkToken
+
+
+class CodeSent(BaseModel):
+    case_id: UUID
+    party_id: str
+    phone_masked: str
+    expires_in_seconds: int
+
+
+class SessionRequest(BaseModel):
+    link_token: LinkToken
+    code: str = Field(pattern=r"^[0-9]{6}$", description="The 6-digit code sent by SMS")
+
+
+class PartySession(BaseModel):
+    session_token: str
+    case_id: UUID
+    party_id: str
+    expires_at: datetime
+
+
+def mask_phone(phone: str) -> str:
+    return f"{phone[:3]}****{phone[-4:]}"
+
+
+def _refusal(error: PartyAccessError) -> Exception:
+    return problem_response(
+        error.status_code, error.code, error.message, error.message_zh
+    )
+
+
+@router.post(
+    "/cases/{case_id}/party-links",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=ERRORS,
+)
+async def send_party_links(case_id: UUID, runtime: Runtime) -> LinksSent:
+    """Text each party a link to the phone page, bound to the case and that party."""
+    stored = await runtime.cases.get(case_id)
+    if stored is None:
+        raise case_not_found(case_id)
+    now = datetime.now(UTC)
+    for party in stored.details.parties:
+        token = runtime.party_tokens.issue_link(case_id, party.party_id, now)
+        await _send_sms(
+            runtime,
+            party,
+            case_id,
+            stored.trace_id,
+            template="case_link",
+            variables={"link": f"{runtime.settings.public_url()}/phone/#t={token}"},
+            message_id=f"{case_id}:case_link:{party.party_id}:{uuid.uuid4().hex[:8]}",
+        )
+    log.info("party links sent", case_id=str(case_id), trace_id=stored.trace_id)
+    return LinksSent(
+        case_id=case_id, party_ids=[p.party_id for p in stored.details.parties]
+    )
+
+
+@router.post("/access/code", status_code=status.HTTP_202_ACCEPTED, responses=ERRORS)
+async def send_code(body: CodeRequest, runtime: Runtime) -> CodeSent:
+    """Text a one-time code to the party that the link names."""
+    now = datetime.now(UTC)
+    link, party, trace_id = await _linked_party(runtime, body.link_token, now)
+    try:
+        code = await runtime.party_codes.issue(link, now)
+    except PartyAccessError as error:
+        raise _refusal(error) from error
+    lifetime = runtime.party_codes.policy.code_lifetime
+    minutes = math.ceil(lifetime.total_seconds() / 60)
+    await _send_sms(
+        runtime,
+        party,
+        link.case_id,
+        trace_id,
+        template="party_access_code",
+        variables={"code": code, "minutes": str(minutes)},
+        message_id=f"{link.case_id}:party_access_code:{party.party_id}:"
+        f"{uuid.uuid4().hex[:8]}",
+    )
+    log.info("access code sent", case_id=str(link.case_id), party_id=party.party_id)
+    return CodeSent(
+        case_id=link.case_id,
+        party_id=party.party_id,
+        phone_masked=mask_phone(party.phone),
+        expires_in_seconds=int(lifetime.total_seconds()),
+    )
+
+
+@router.post("/access/session", responses=ERRORS)
+async def open_session(body: SessionRequest, runtime: Runtime) -> PartySession:
+    """Exchange the link and its code for a session token of that party."""
+    now = datetime.now(UTC)
+    link, party, _ = await _linked_party(runtime, body.link_token, now)
+    try:
+        await runtime.party_codes.confirm(link, body.code, now)
+    except PartyAccessError as error:
+        log.info(
+            "access code rejected",
+            case_id=str(link.case_id),
+            party_id=party.party_id,
+            reason=error.code,
+        )
+        raise _refusal(error) from error
+    token, expires_at = runtime.party_tokens.issue_session(link, now)
+    log.info("party session opened", case_id=str(link.case_id), party_id=party.party_id)
+    return PartySession(
+        session_token=token,
+        case_id=link.case_id,
+        party_id=party.party_id,
+        expires_at=expires_at,
+    )
+
+
+async def _linked_party(
+    runtime: Runtime, token: str, now: datetime
+) -> tuple[PartyGrant, Party, str]:
+    try:
+        link = runtime.party_tokens.read(token, "link", now)
+    except PartyAccessError as error:
+        raise _refusal(error) from error
+    stored = await runtime.cases.get(link.case_id)
+    party = None
+    if stored is not None:
+        party = next(
+            (p for p in stored.details.parties if p.party_id == link.party_id), None
+        )
+    if stored is None or party is None:
+        raise case_not_found(link.case_id)
+    return link, party, stored.trace_id
+
+
+async def _send_sms(
+    runtime: Runtime,
+    party: Party,
+    case_id: UUID,
+    trace_id: str,
+    *,
+    template: str,
+    variables: dict[str, str],
+    message_id: str,
+) -> None:
+    event = SmsRequested(
+        case_id=case_id,
+        trace_id=trace_id,
+        message_id=message_id,
+        party_id=party.party_id,
+        phone=party.phone,
+        template=template,
+        variables={
+            "case_number": str(case_id)[:8],
+            "plate": party.plate,
+            **variables,
+        },
+    )
+    timeout = runtime.settings.intake_publish_timeout_seconds
+    try:
+        await asyncio.wait_for(
+            publish_event(runtime.broker, runtime.settings, event), timeout
+        )
+    except (TimeoutError, KafkaError) as error:
+        log.warning("sms not requested", case_id=str(case_id), error=repr(error))
+        raise problem_response(
+            503,
+            "sms_not_sent",
+            f"the text message could not be queued within {timeout:g} s; try again",
+            "短信发送失败，请稍后重试。",
+        ) from error

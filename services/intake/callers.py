@@ -1,0 +1,108 @@
+"""Intake's callers: a party with a session from the SMS link, or staff with a token.
+
+Party sessions come from ``identity.party_access``. Staff tokens are checked by the
+runtime's ``StaffVerifier``; without one, intake accepts no staff token.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from identity.party_access import PartyAccessError, PartyGrant
+from services.intake.problems import problem_response
+from services.intake.runtime import IntakeRuntime
+
+AUXILIARY_OFFICER = "auxiliary_officer"
+_bearer = HTTPBearer(auto_error=False)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A verified caller: a party of one case, or an auxiliary officer."""
+
+    party: PartyGrant | None = None
+    badge_number: str | None = None
+
+    @property
+    def name(self) -> str:
+        if self.party is not None:
+            return f"party {self.party.party_id}"
+        return f"auxiliary officer {self.badge_number}"
+
+    def may_act_on(self, case_id: UUID) -> bool:
+        return self.party is None or self.party.case_id == case_id
+
+
+def _runtime(request: Request) -> IntakeRuntime:
+    runtime: IntakeRuntime = request.app.state.runtime
+    return runtime
+
+
+Runtime = Annotated[IntakeRuntime, Depends(_runtime)]
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+async def _caller(runtime: Runtime, credentials: Credentials) -> Caller:
+    if credentials is None:
+        raise problem_response(
+            401,
+            "sign_in_required",
+            "send the session token from the SMS link, or a staff token, as a "
+            "Bearer token",
+            "请先打开短信链接并输入验证码。",
+        )
+    token = credentials.credentials
+    # Party session tokens are two dot-separated parts; staff JWTs have three.
+    if token.count(".") == 1:
+        try:
+            grant = runtime.party_tokens.read(token, "session", datetime.now(UTC))
+        except PartyAccessError as error:
+            raise problem_response(
+                error.status_code, error.code, error.message, error.message_zh
+            ) from error
+        return Caller(party=grant)
+    return await _staff_caller(runtime, token)
+
+
+async def _staff_caller(runtime: IntakeRuntime, token: str) -> Caller:
+    verifier = runtime.staff_verifier
+    refused = problem_response(
+        401,
+        "staff_token_invalid",
+        "the staff token is invalid or expired; sign in again",
+        "工作人员登录已失效，请重新登录。",
+    )
+    if verifier is None:
+        raise refused
+    try:
+        staff = await verifier.verify(token)
+    except Exception as error:
+        raise refused from error
+    if AUXILIARY_OFFICER not in staff.roles:
+        raise problem_response(
+            403,
+            "role_not_allowed",
+            f"{staff.subject} is not an auxiliary officer, so cannot upload evidence",
+            "只有辅警可以代为上传现场证据。",
+        )
+    return Caller(badge_number=staff.badge_number)
+
+
+async def _case_caller(
+    case_id: UUID, caller: Annotated[Caller, Depends(_caller)]
+) -> Caller:
+    if not caller.may_act_on(case_id):
+        raise problem_response(
+            403,
+            "case_not_yours",
+            "the session belongs to another case; open the SMS link of this case",
+            "该链接不属于这个案件，请打开本案件的短信链接。",
+        )
+    return caller
+
+
+CaseCaller = Annotated[Caller, Depends(_case_caller)]

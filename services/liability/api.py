@@ -7,7 +7,7 @@ from uuid import UUID
 
 import structlog
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from temporalio.client import (
     WorkflowExecutionStatus,
     WorkflowUpdateFailedError,
@@ -17,7 +17,10 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from common.http import ProblemBody, problem
-from contracts.events import CaseQueued
+from common.kafka import publish_event
+from contracts.case import EvidenceFinding
+from contracts.custody import CustodyAction
+from contracts.events import CaseQueued, CustodyRecorded
 from contracts.ruling import Ruling
 from contracts.workflow import (
     SUBMIT_RULING_UPDATE,
@@ -65,13 +68,23 @@ class QueuedCase(BaseModel):
 
 
 class CaseFile(BaseModel):
-    """A case as an officer opens it: the queued facts and a link to the video."""
+    """A case as an officer opens it: the queued facts and links to the evidence.
+
+    The links expire together; each one issued is recorded in the evidence's chain
+    of custody.
+    """
 
     status: str
     case: CaseQueued
     ruling: Ruling | None
     video_url: str
     video_url_expires_at: datetime
+    thumbnail_urls: list[str] = Field(
+        description="Keyframe thumbnails (JPEG), in the order of the video"
+    )
+    warnings: list[EvidenceFinding] = Field(
+        description="What the evidence checks flagged without rejecting the video"
+    )
 
 
 class RulingResult(BaseModel):
@@ -114,19 +127,52 @@ async def open_case(case_id: UUID, runtime: Runtime) -> CaseFile:
     if found is None:
         raise _not_in_queue(case_id)
     lifetime = timedelta(minutes=runtime.settings.liability_video_link_minutes)
-    url = await runtime.evidence.presigned_get_url(
-        found.event.video.object_key, lifetime
-    )
-    log.info(
-        "case opened by officer", case_id=str(case_id), trace_id=found.event.trace_id
-    )
+    event = found.event
+    url = await _issue_link(runtime, event, event.video.object_key, lifetime, "video")
+    thumbnails = [
+        await _issue_link(runtime, event, key, lifetime, "thumbnail")
+        for key in event.thumbnails
+    ]
+    log.info("case opened by officer", case_id=str(case_id), trace_id=event.trace_id)
     return CaseFile(
         status=found.status,
-        case=found.event,
+        case=event,
         ruling=found.ruling,
         video_url=url,
         video_url_expires_at=datetime.now(UTC) + lifetime,
+        thumbnail_urls=thumbnails,
+        warnings=event.findings,
     )
+
+
+async def _issue_link(
+    runtime: LiabilityRuntime,
+    event: CaseQueued,
+    object_key: str,
+    lifetime: timedelta,
+    kind: str,
+) -> str:
+    """Presign a link to an evidence object after announcing the read to custody.
+
+    Intake keeps the custody records, so the read goes there as an event. It is
+    published before the link is returned: no link leaves without its record.
+    """
+    # TODO: name the officer once officers sign in; until then the reader is the
+    # liability service on behalf of an unidentified officer.
+    await publish_event(
+        runtime.broker,
+        runtime.settings,
+        CustodyRecorded(
+            case_id=event.case_id,
+            trace_id=event.trace_id,
+            action=CustodyAction.READ,
+            object_key=object_key,
+            actor="liability:officer",
+            detail=f"{kind} link issued to an officer, valid "
+            f"{lifetime.total_seconds() / 60:g} minutes",
+        ),
+    )
+    return await runtime.evidence.presigned_get_url(object_key, lifetime)
 
 
 @router.post("/{case_id}/ruling", responses=_ERRORS)

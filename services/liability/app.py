@@ -12,7 +12,7 @@ from common.lifecycle import consuming
 from common.logging import configure_logging
 from common.storage import EvidenceStore
 from common.temporal import connect_temporal
-from contracts.events import CaseClosed, CaseQueued
+from contracts.events import CaseClosed, CaseQueued, CustodyRecorded
 from services.liability.api import router
 from services.liability.handlers import subscribe_queue
 from services.liability.runtime import LiabilityRuntime
@@ -26,7 +26,9 @@ def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await ensure_topics(settings, [CaseQueued.topic, CaseClosed.topic])
+        await ensure_topics(
+            settings, [CaseQueued.topic, CaseClosed.topic, CustodyRecorded.topic]
+        )
         pool = await create_pool(settings.database_url, "liability")
         queue = QueueStore(pool)
         broker = make_broker(settings, "liability")
@@ -36,6 +38,7 @@ def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
             queue=queue,
             evidence=EvidenceStore(settings),
             temporal=await connect_temporal(settings),
+            broker=broker,
         )
         async with consuming(broker, pool):
             yield

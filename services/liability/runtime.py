@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from faststream.kafka import KafkaBroker
 from temporalio.client import Client
 
 from common.storage import EvidenceStore
@@ -15,3 +16,4 @@ class LiabilityRuntime:
     queue: QueueStore
     evidence: EvidenceStore
     temporal: Client
+    broker: KafkaBroker

@@ -25,7 +25,7 @@ class EvidenceRules:
 
 @dataclass(frozen=True)
 class Examination:
-    """What the checks found, and the thumbnails of a video that could be decoded."""
+    """Findings of the checks, and thumbnails when the video could be decoded."""
 
     facts: EvidenceFacts | None
     findings: list[EvidenceFinding]

@@ -1,4 +1,4 @@
-"""When and where a video says it was recorded, read from its metadata tags."""
+"""The recording time and place that a video declares in its metadata tags."""
 
 import math
 import re

@@ -2,8 +2,8 @@
 
 A handful of frames is decoded at evenly spaced keyframes. Each becomes a JPEG
 thumbnail, and its luma gives two signals: the mean brightness (too dark) and the
-variance of a Laplacian (too blurred), both on frames scaled to one width so that
-the thresholds do not depend on the recording's resolution.
+variance of a Laplacian (too blurred). Both are measured on frames scaled to one
+width, so the thresholds do not depend on the recording's resolution.
 """
 
 from dataclasses import dataclass
@@ -27,7 +27,7 @@ _MAX_DECODED = 300
 
 @dataclass(frozen=True)
 class QualityThresholds:
-    """Where the quality warnings start.
+    """Thresholds below which the quality signals warn.
 
     Luma is on FFmpeg's 8-bit gray scale (0 black, 255 white). The sharpness is the
     variance of a 4-neighbour Laplacian over a frame scaled to 640 pixels wide.

@@ -54,16 +54,16 @@ def _recording_time_finding(
     minutes = round(abs(offset).total_seconds() / 60)
     allowed = round(tolerances.recording_time.total_seconds() / 60)
     after = offset > timedelta()
-    shown = recorded_at.astimezone(accident_at.tzinfo).strftime(_TIME_FORMAT)
+    recorded = recorded_at.astimezone(accident_at.tzinfo).strftime(_TIME_FORMAT)
     reported = accident_at.strftime(_TIME_FORMAT)
     return EvidenceFinding(
         code="recording_time_mismatch",
         severity=FindingSeverity.REJECT,
-        message=f"Rejected: the video was recorded at {shown}, {minutes} minutes "
+        message=f"Rejected: the video was recorded at {recorded}, {minutes} minutes "
         f"{'after' if after else 'before'} the reported accident time {reported}, "
         f"beyond the {allowed} minutes allowed; record the scene again, or upload "
         "the video recorded at the accident",
-        message_zh=f"视频未通过：拍摄时间 {shown} 比报案的事故时间 {reported} "
+        message_zh=f"视频未通过：拍摄时间 {recorded} 比报案的事故时间 {reported} "
         f"{'晚' if after else '早'} {minutes} 分钟，超过允许的 {allowed} 分钟。"
         "请重新拍摄现场视频，或上传事故现场拍摄的视频。",
     )
@@ -85,17 +85,17 @@ def _location_finding(
     )
     if distance <= tolerances.distance_meters:
         return None
-    shown = _kilometres(distance)
+    kilometres = _kilometres(distance)
     allowed = _kilometres(tolerances.distance_meters)
     return EvidenceFinding(
         code="recording_location_mismatch",
         severity=FindingSeverity.REJECT,
         message=f"Rejected: the video was recorded at {metadata.latitude:.5f}, "
-        f"{metadata.longitude:.5f}, {shown} km from the reported accident location "
-        f"({location.address}), beyond the {allowed} km allowed; record the "
-        "scene again at the accident location",
+        f"{metadata.longitude:.5f}, {kilometres} km from the reported accident "
+        f"location ({location.address}), beyond the {allowed} km allowed; record "
+        "the scene again at the accident location",
         message_zh=f"视频未通过：拍摄地点距报案的事故地点（{location.address}）"
-        f"{shown} 公里，超过允许的 {allowed} 公里。请在事故现场重新拍摄视频。",
+        f"{kilometres} 公里，超过允许的 {allowed} 公里。请在事故现场重新拍摄视频。",
     )
 
 

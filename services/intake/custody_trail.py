@@ -1,7 +1,7 @@
 """Print a case's chain of custody and check each stored object's hash.
 
 Run ``python -m services.intake.custody_trail CASE_ID``. Each object that the trail
-records with a hash is read back from storage and hashed again; the reads are
+records with a hash is read back from storage and hashed again. Those reads are
 appended to the trail like any other. The exit status is 0 when every object
 matches, 1 when one is missing or changed, and 2 when the case has no trail.
 """

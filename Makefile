@@ -28,7 +28,7 @@ stack-status:
 # The client settings that match the stack's ports, for every command below.
 WITH_ENV = eval "$$($(STACK) env)" &&
 
-.PHONY: migrate services-up services-down demo lint unit test
+.PHONY: migrate services-up services-down demo lint unit test bench
 
 migrate: stack-up
 	$(WITH_ENV) $(PYTHON) -m common.migrate
@@ -52,3 +52,7 @@ unit: venv
 
 test: lint migrate
 	$(WITH_ENV) .venv/bin/pytest
+
+# Engine limits and case rates, measured in one run; BENCH_ARGS="--smoke" is short.
+bench: migrate
+	$(WITH_ENV) $(PYTHON) -m bench $(BENCH_ARGS)

@@ -5,6 +5,10 @@ import os
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+# A connection of its own or one borrowed from a pool; both run the same queries.
+Connection = asyncpg.Connection | PoolConnectionProxy
 
 
 def service_role(schema: str) -> str:

@@ -15,8 +15,16 @@ import asyncpg
 from common.db import service_role
 from common.settings import PlatformSettings
 
-SERVICES_ROOT = Path(__file__).resolve().parent.parent / "services"
-SERVICE_SCHEMAS = ("intake", "liability", "insurance", "notify")
+REPO_ROOT = Path(__file__).resolve().parent.parent
+# Each schema's migrations folder; the case worker keeps its outbox in its own schema.
+MIGRATIONS: dict[str, Path] = {
+    "intake": REPO_ROOT / "services" / "intake" / "migrations",
+    "liability": REPO_ROOT / "services" / "liability" / "migrations",
+    "insurance": REPO_ROOT / "services" / "insurance" / "migrations",
+    "notify": REPO_ROOT / "services" / "notify" / "migrations",
+    "case_worker": REPO_ROOT / "workflows" / "case" / "migrations",
+}
+SERVICE_SCHEMAS = tuple(MIGRATIONS)
 # Tables whose rows are only ever added: the service role may not change them.
 APPEND_ONLY_TABLES: dict[str, tuple[str, ...]] = {"intake": ("custody_records",)}
 
@@ -65,7 +73,7 @@ def migrate(database_url: str) -> None:
                 "--url",
                 schema_url(database_url, schema),
                 "--migrations-dir",
-                str(SERVICES_ROOT / schema / "migrations"),
+                str(MIGRATIONS[schema]),
                 "--no-dump-schema",
                 "--wait",
                 "up",

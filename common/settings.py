@@ -32,6 +32,13 @@ class PlatformSettings(BaseSettings):
     temporal_namespace: str = "default"
     temporal_task_queue: str = "remote-liability-cases"
     log_level: str = "INFO"
+    outbox_relay: bool = Field(
+        default=True,
+        description="Relay the process's outbox to Kafka; off when a relay runs apart",
+    )
+    outbox_poll_seconds: float = Field(
+        default=5.0, description="Pause between outbox scans when no commit wakes it"
+    )
     # Intake checks uploads and the workflow checks stored evidence with these.
     video_min_seconds: float = 5.0
     video_max_seconds: float = 600.0

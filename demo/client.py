@@ -112,7 +112,7 @@ class PlatformClient:
         return await self.http.post(f"{self.urls.intake}/cases/{case_id}/submit")
 
     async def wait_until_queued(
-        self, case_id: UUID, wait_seconds: float = 60.0
+        self, case_id: UUID, wait_seconds: float = 60.0, poll: float = 0.2
     ) -> dict[str, Any]:
         """Poll the officer queue until the case shows up, then open it."""
         deadline = time.monotonic() + wait_seconds
@@ -121,7 +121,7 @@ class PlatformClient:
             if response.status_code == 200:
                 result: dict[str, Any] = response.json()
                 return result
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(poll)
         raise TimeoutError(
             f"case {case_id} did not reach the officer queue in {wait_seconds} s"
         )

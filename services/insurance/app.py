@@ -10,6 +10,7 @@ from common.http import install_common_handlers
 from common.kafka import ensure_topics, make_broker
 from common.lifecycle import consuming
 from common.logging import configure_logging
+from common.outbox import relaying
 from common.temporal import connect_temporal
 from contracts.events import CaseRuled, ClaimOpened, ClaimSettled
 from services.insurance.handlers import subscribe_insurance
@@ -29,9 +30,12 @@ def create_app(settings: InsuranceSettings | None = None) -> FastAPI:
         pool = await create_pool(settings.database_url, "insurance")
         broker = make_broker(settings, "insurance")
         subscribe_insurance(
-            broker, settings, InsuranceStore(pool), await connect_temporal(settings)
+            broker,
+            settings,
+            InsuranceStore(pool, settings),
+            await connect_temporal(settings),
         )
-        async with consuming(broker, pool):
+        async with consuming(broker, pool), relaying(pool, broker, settings):
             yield
 
     app = FastAPI(title="Dingze insurance", version="1", lifespan=lifespan)

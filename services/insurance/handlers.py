@@ -1,7 +1,8 @@
 """Kafka handlers: rulings out to each insurer, claim updates back to the case.
 
-Each effect is safe to repeat (event ids fixed per case and insurer, signals that
-ignore what they already know), so the inbox check only saves work on redelivery.
+A ruling's notifications go to the outbox in one transaction with the inbox entry,
+so a redelivered ruling queues nothing twice. Signals to the workflow are sent
+again on redelivery, which the workflow ignores when it already knows them.
 """
 
 import uuid
@@ -13,7 +14,7 @@ from pydantic import BaseModel
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from common.kafka import ensure_topics, publish_event, subscribe
+from common.kafka import ensure_topics, subscribe
 from common.settings import PlatformSettings
 from contracts.events import CaseRuled, ClaimOpened, ClaimSettled, InsurerNotification
 from contracts.workflow import (
@@ -54,6 +55,20 @@ async def _signal_case(
     return True
 
 
+def notify_insurer(event: CaseRuled, insurer_code: str) -> InsurerNotification:
+    """Build one insurer's notification, with an event id fixed by the ruling."""
+    return InsurerNotification(
+        event_id=uuid.uuid5(event.event_id, insurer_code),
+        case_id=event.case_id,
+        trace_id=event.trace_id,
+        insurer_code=insurer_code,
+        accident_at=event.accident_at,
+        location=event.location,
+        insured_parties=[p for p in event.parties if p.insurer_code == insurer_code],
+        ruling=event.ruling,
+    )
+
+
 def subscribe_insurance(
     broker: KafkaBroker,
     settings: PlatformSettings,
@@ -64,38 +79,28 @@ def subscribe_insurance(
 
     @subscribe(broker, settings, "insurance", CaseRuled.topic)
     async def on_case_ruled(event: CaseRuled) -> None:
-        if await store.already_processed(event.event_id):
-            return
-        for insurer_code in sorted({party.insurer_code for party in event.parties}):
-            topic = InsurerNotification.topic_for(insurer_code)
+        insurer_codes = sorted({party.insurer_code for party in event.parties})
+        notifications = [notify_insurer(event, code) for code in insurer_codes]
+        for code in insurer_codes:
+            topic = InsurerNotification.topic_for(code)
             if topic not in insurer_topics:
                 await ensure_topics(settings, [topic])
                 insurer_topics.add(topic)
-            notification = InsurerNotification(
-                event_id=uuid.uuid5(event.event_id, insurer_code),
-                case_id=event.case_id,
-                trace_id=event.trace_id,
-                insurer_code=insurer_code,
-                accident_at=event.accident_at,
-                location=event.location,
-                insured_parties=[
-                    p for p in event.parties if p.insurer_code == insurer_code
-                ],
-                ruling=event.ruling,
-            )
-            await publish_event(broker, settings, notification, topic)
-            await store.record_notification(
-                event.case_id, insurer_code, notification.event_id
-            )
+        first = await store.record_ruling(event, notifications)
+        # Signalled on every delivery: the workflow ignores a repeated signal, and
+        # a crash after the commit must not leave the case waiting for it.
+        for code in insurer_codes:
             await _signal_case(
                 temporal,
                 event.case_id,
                 INSURER_NOTIFIED_SIGNAL,
-                InsurerNotified(insurer_code=insurer_code),
+                InsurerNotified(insurer_code=code),
             )
-        await store.mark_processed(event.event_id, CaseRuled.topic)
         log.info(
-            "insurers notified", case_id=str(event.case_id), trace_id=event.trace_id
+            "insurers notified" if first else "ruling already handled",
+            case_id=str(event.case_id),
+            trace_id=event.trace_id,
+            insurers=insurer_codes,
         )
 
     @subscribe(broker, settings, "insurance", ClaimOpened.topic)
@@ -109,9 +114,7 @@ def subscribe_insurance(
             ),
         )
         if relayed:
-            await store.record_claim_opened(
-                event.case_id, event.insurer_code, event.claim_number
-            )
+            await store.record_claim_opened(event)
             log.info(
                 "claim opened", case_id=str(event.case_id), insurer=event.insurer_code
             )
@@ -129,12 +132,7 @@ def subscribe_insurance(
             ),
         )
         if relayed:
-            await store.record_claim_settled(
-                event.case_id,
-                event.insurer_code,
-                event.claim_number,
-                event.amount_cents,
-            )
+            await store.record_claim_settled(event)
             log.info(
                 "claim settled", case_id=str(event.case_id), insurer=event.insurer_code
             )

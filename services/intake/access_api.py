@@ -1,6 +1,5 @@
 """Party access over HTTP: send a case's SMS links, send a code, open a session."""
 
-import asyncio
 import math
 import uuid
 from datetime import UTC, datetime
@@ -8,11 +7,9 @@ from typing import Annotated
 from uuid import UUID
 
 import structlog
-from aiokafka.errors import KafkaError
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
-from common.kafka import publish_event
 from contracts.case import Party
 from contracts.events import SmsRequested
 from identity.party_access import PartyAccessError, PartyGrant
@@ -186,16 +183,5 @@ async def _send_sms(
             **variables,
         },
     )
-    timeout = runtime.settings.intake_publish_timeout_seconds
-    try:
-        await asyncio.wait_for(
-            publish_event(runtime.broker, runtime.settings, event), timeout
-        )
-    except (TimeoutError, KafkaError) as error:
-        log.warning("sms not requested", case_id=str(case_id), error=repr(error))
-        raise problem_response(
-            503,
-            "sms_not_sent",
-            f"the text message could not be queued within {timeout:g} s; try again",
-            "短信发送失败，请稍后重试。",
-        ) from error
+    # Through the outbox: the request returns once the message is durably queued.
+    await runtime.cases.queue_event(event)

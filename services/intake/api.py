@@ -10,12 +10,10 @@ from typing import Annotated
 from uuid import UUID
 
 import structlog
-from aiokafka.errors import KafkaError
 from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, Field
 from starlette.requests import ClientDisconnect
 
-from common.kafka import publish_event
 from contracts.case import (
     CaseDetails,
     EligibilityAnswers,
@@ -25,7 +23,7 @@ from contracts.case import (
     assign_party_ids,
 )
 from contracts.custody import CustodyAction
-from contracts.events import CaseSubmitted, EvidenceRejected, EvidenceResubmitted
+from contracts.events import CaseSubmitted, EvidenceRejected
 from evidence import VideoRejectedError, probe_video
 from services.intake.custody import CustodyEntry
 from services.intake.eligibility import EligibilityDecision, decide
@@ -38,8 +36,9 @@ from services.intake.problems import (
     sent_on_scene,
     too_large,
 )
-from services.intake.resubmission import accept_replacement, resubmitted_event
+from services.intake.resubmission import accept_replacement
 from services.intake.runtime import IntakeRuntime
+from services.intake.store import StoredCase
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 log = structlog.get_logger(__name__)
@@ -231,8 +230,19 @@ async def submit_case(case_id: UUID, runtime: Runtime) -> CaseView:
     if stored.on_scene is not None:
         raise sent_on_scene(stored.on_scene)
     if stored.resubmission is not None:
-        return await _announce_replacement_again(runtime, case_id, stored.trace_id)
-    video = await runtime.cases.lock_for_submission(case_id)
+        return await _replacement_view(runtime, case_id, stored)
+    # A fixed event id per case: a repeated submit finds the event in the outbox
+    # already, and consumers drop a copy that the relay published twice.
+    video = await runtime.cases.submit(
+        case_id,
+        lambda video: CaseSubmitted(
+            event_id=uuid.uuid5(case_id, "case.submitted"),
+            case_id=case_id,
+            trace_id=stored.trace_id,
+            case=stored.details,
+            video=video,
+        ),
+    )
     if video is None:
         raise problem_response(
             409,
@@ -240,64 +250,31 @@ async def submit_case(case_id: UUID, runtime: Runtime) -> CaseView:
             "upload the scene video before submitting",
             "请先上传现场视频。",
         )
-    # A fixed event id per case: a repeated submit republishes the same event,
-    # which the workflow starter and every consumer treat as a duplicate.
-    event = CaseSubmitted(
-        event_id=uuid.uuid5(case_id, "case.submitted"),
-        case_id=case_id,
-        trace_id=stored.trace_id,
-        case=stored.details,
-        video=video,
-    )
-    await _publish_in_time(runtime, event)
     log.info("case submitted", case_id=str(case_id), trace_id=stored.trace_id)
     return CaseView(case_id=case_id, status="submitted", video=video)
 
 
-async def _announce_replacement_again(
-    runtime: IntakeRuntime, case_id: UUID, trace_id: str
+async def _replacement_view(
+    runtime: IntakeRuntime, case_id: UUID, stored: StoredCase
 ) -> CaseView:
-    """Publish the replacement's announcement again, in case the first one failed."""
-    stored = await runtime.cases.get(case_id)
-    video = await runtime.cases.get_video(case_id)
-    if stored is None or video is None or stored.status != "submitted":
+    """Answer a submit of a case whose evidence was rejected.
+
+    A replacement goes to the workflow with its upload, so there is nothing to
+    submit: the case either still waits for the upload or has it already.
+    """
+    if stored.status == "resubmission_requested":
         raise problem_response(
             409,
             "video_missing",
-            "upload the replacement video before submitting",
-            "请先重新上传现场视频。",
+            "upload the replacement video; it is submitted with the upload",
+            "请重新上传现场视频，上传后自动提交。",
         )
-    await _publish_in_time(runtime, resubmitted_event(case_id, trace_id, video))
     return CaseView(
         case_id=case_id,
-        status="submitted",
-        video=video,
+        status=stored.status,
+        video=await runtime.cases.get_video(case_id),
         resubmission=stored.resubmission,
     )
-
-
-async def _publish_in_time(
-    runtime: IntakeRuntime, event: CaseSubmitted | EvidenceResubmitted
-) -> None:
-    timeout = runtime.settings.intake_publish_timeout_seconds
-    try:
-        await asyncio.wait_for(
-            publish_event(runtime.broker, runtime.settings, event), timeout
-        )
-    except (TimeoutError, KafkaError) as error:
-        log.warning(
-            "case not submitted",
-            case_id=str(event.case_id),
-            trace_id=event.trace_id,
-            error=repr(error),
-        )
-        raise problem_response(
-            503,
-            "submission_pending",
-            f"the case and its video are saved and final, but queuing it took more "
-            f"than {timeout:g} s; submit again shortly to make sure it goes through",
-            "案件和视频已保存，但提交尚未完成，请稍后再点一次提交。",
-        ) from error
 
 
 async def _receive(request: Request, path: Path, limit: int) -> tuple[str, int]:

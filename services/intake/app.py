@@ -10,6 +10,7 @@ from common.http import install_common_handlers
 from common.kafka import ensure_topics, make_broker
 from common.lifecycle import consuming
 from common.logging import configure_logging
+from common.outbox import relaying
 from common.storage import EvidenceStore
 from contracts.events import (
     CaseClosed,
@@ -47,7 +48,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         pool = await create_pool(settings.database_url, "intake")
         broker = make_broker(settings, "intake")
         policy = settings.party_access_policy()
-        cases = CaseStore(pool)
+        cases = CaseStore(pool, settings)
         tokens = PartyTokens(policy)
         subscribe_intake_events(broker, settings, cases, tokens)
         app.state.runtime = IntakeRuntime(
@@ -58,7 +59,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             party_tokens=tokens,
             party_codes=OneTimeCodes(pool, policy),
         )
-        async with consuming(broker, pool):
+        async with consuming(broker, pool), relaying(pool, broker, settings):
             yield
 
     app = FastAPI(title="Dingze intake", version="1", lifespan=lifespan)

@@ -1,11 +1,12 @@
 """Kafka handlers: the case workflow's verdicts on evidence, and custody steps."""
 
+import uuid
 from datetime import UTC, datetime
 
 import structlog
 from faststream.kafka import KafkaBroker
 
-from common.kafka import publish_event, subscribe
+from common.kafka import subscribe
 from contracts.events import (
     CaseClosed,
     CustodyRecorded,
@@ -37,24 +38,14 @@ def subscribe_intake_events(
     @subscribe(broker, settings, "intake", EvidenceRejected.topic)
     async def on_evidence_rejected(event: EvidenceRejected) -> None:
         """Let the case take a new upload and text each party what to redo."""
-        changed = await cases.request_resubmission(event)
         stored = await cases.get(event.case_id)
-        if stored is None or stored.resubmission is None:
+        if stored is None:
             log.warning("rejection for an unknown case", case_id=str(event.case_id))
             return
-        if stored.resubmission.attempt != event.attempt:
-            log.info(
-                "stale rejection ignored",
-                case_id=str(event.case_id),
-                attempt=event.attempt,
-            )
-            return
-        # A redelivered event sends again under the same message ids, which
-        # notify delivers once.
-        for request in _resubmission_messages(settings, tokens, stored, event):
-            await publish_event(broker, settings, request)
+        messages = _resubmission_messages(settings, tokens, stored, event)
+        changed = await cases.request_resubmission(event, messages)
         log.info(
-            "replacement video requested" if changed else "rejection redelivered",
+            "replacement video requested" if changed else "rejection ignored",
             case_id=str(event.case_id),
             trace_id=event.trace_id,
             attempt=event.attempt,
@@ -102,12 +93,17 @@ def _resubmission_messages(
     messages = []
     for party in case.parties:
         token = tokens.issue_link(case.case_id, party.party_id, now)
+        message_id = (
+            f"{case.case_id}:evidence_resubmission_requested"
+            f"#{event.attempt}:{party.party_id}"
+        )
         messages.append(
             SmsRequested(
+                # The id follows from the message id, so the outbox keeps one.
+                event_id=uuid.uuid5(case.case_id, message_id),
                 case_id=case.case_id,
                 trace_id=event.trace_id,
-                message_id=f"{case.case_id}:evidence_resubmission_requested"
-                f"#{event.attempt}:{party.party_id}",
+                message_id=message_id,
                 party_id=party.party_id,
                 phone=party.phone,
                 template="evidence_resubmission_requested",

@@ -10,7 +10,6 @@ from uuid import UUID
 
 import structlog
 
-from common.kafka import publish_event
 from contracts.case import StoredEvidence
 from contracts.events import EvidenceResubmitted
 from services.intake.custody import CustodyEntry
@@ -38,17 +37,15 @@ async def accept_replacement(
     video: StoredEvidence,
     uploaded: CustodyEntry,
 ) -> bool:
-    """Record a replacement video and publish ``evidence.resubmitted``.
+    """Record a replacement video and announce it with ``evidence.resubmitted``.
 
-    Returns False, recording nothing, when the case does not wait for a replacement.
-    The case is marked submitted before publishing. If the publish fails, the
-    caller reports it, and ``POST /cases/{id}/submit`` publishes the same event again.
+    The video, its custody entry, the case's new status and the announcement (in
+    the outbox) commit together. Returns False, recording nothing, when the case
+    does not wait for a replacement.
     """
-    if not await runtime.cases.save_replacement(case_id, video, uploaded):
+    announcement = resubmitted_event(case_id, trace_id, video)
+    if not await runtime.cases.save_replacement(case_id, video, uploaded, announcement):
         return False
-    await publish_event(
-        runtime.broker, runtime.settings, resubmitted_event(case_id, trace_id, video)
-    )
     log.info(
         "replacement video announced",
         case_id=str(case_id),

@@ -29,7 +29,6 @@ class IntakeSettings(PlatformSettings):
     intake_upload_hours: float = Field(
         default=24.0, gt=0, description="An unfinished upload expires after this"
     )
-    intake_publish_timeout_seconds: float = 10.0
     intake_remote_max_vehicles: int = Field(
         default=3,
         ge=2,

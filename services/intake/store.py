@@ -1,12 +1,21 @@
 """Intake's tables: cases as reported and the video each one carries."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID
 
 import asyncpg
 
+from common.outbox import add_to_outbox
+from common.settings import PlatformSettings
 from contracts.case import CaseDetails, EligibilityAnswers, StoredEvidence
-from contracts.events import EvidenceRejected
+from contracts.events import (
+    CaseSubmitted,
+    Event,
+    EvidenceRejected,
+    EvidenceResubmitted,
+    SmsRequested,
+)
 from services.intake.custody import CustodyEntry, append_custody
 from services.intake.eligibility import EligibilityDecision
 
@@ -21,8 +30,9 @@ class StoredCase:
 
 
 class CaseStore:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, settings: PlatformSettings) -> None:
         self._pool = pool
+        self._settings = settings
 
     async def create(
         self,
@@ -76,17 +86,29 @@ class CaseStore:
         with one video while intake records another. The custody entry of the
         upload is written in the same transaction.
         """
-        return await self._save_video(case_id, video, uploaded, "draft", "draft")
+        return await self._save_video(
+            case_id, video, uploaded, expected_status="draft", new_status="draft"
+        )
 
     async def save_replacement(
-        self, case_id: UUID, video: StoredEvidence, uploaded: CustodyEntry
+        self,
+        case_id: UUID,
+        video: StoredEvidence,
+        uploaded: CustodyEntry,
+        announcement: EvidenceResubmitted,
     ) -> bool:
         """Record a replacement video if the case waits for one, and mark it submitted.
 
-        Returns False when the case no longer waits for a replacement.
+        The announcement goes to the outbox in the same transaction. Returns False
+        when the case no longer waits for a replacement.
         """
         return await self._save_video(
-            case_id, video, uploaded, "resubmission_requested", "submitted"
+            case_id,
+            video,
+            uploaded,
+            expected_status="resubmission_requested",
+            new_status="submitted",
+            announcement=announcement,
         )
 
     async def _save_video(
@@ -94,8 +116,10 @@ class CaseStore:
         case_id: UUID,
         video: StoredEvidence,
         uploaded: CustodyEntry,
+        *,
         expected_status: str,
         new_status: str,
+        announcement: Event | None = None,
     ) -> bool:
         async with self._pool.acquire() as connection, connection.transaction():
             status = await connection.fetchval(
@@ -107,6 +131,8 @@ class CaseStore:
                 "UPDATE cases SET status = $2 WHERE case_id = $1", case_id, new_status
             )
             await append_custody(connection, uploaded)
+            if announcement is not None:
+                await add_to_outbox(connection, self._settings, announcement)
             await connection.execute(
                 """
             INSERT INTO videos
@@ -137,12 +163,19 @@ class CaseStore:
         )
         return None if row is None else StoredEvidence.model_validate(dict(row))
 
-    async def lock_for_submission(self, case_id: UUID) -> StoredEvidence | None:
-        """Mark the case submitted and return its video, or None if it has none.
+    async def queue_event(self, event: Event) -> None:
+        """Write an event that no state change of intake goes with to the outbox."""
+        async with self._pool.acquire() as connection, connection.transaction():
+            await add_to_outbox(connection, self._settings, event)
+
+    async def submit(
+        self, case_id: UUID, announce: Callable[[StoredEvidence], CaseSubmitted]
+    ) -> StoredEvidence | None:
+        """Mark the case submitted and queue its event; None if it has no video.
 
         From here on the video is final: an upload finishing at the same moment waits
-        for the row lock and then finds the case submitted. Intake marks the case
-        before publishing, because a publish that times out may still go through.
+        for the row lock and then finds the case submitted. The event goes to the
+        outbox in the same transaction, so a submitted case always reaches Kafka.
         """
         async with self._pool.acquire() as connection, connection.transaction():
             await connection.execute(
@@ -155,30 +188,40 @@ class CaseStore:
             )
             if row is None:
                 return None
+            video = StoredEvidence.model_validate(dict(row))
             await connection.execute(
                 "UPDATE cases SET status = 'submitted',"
                 " submitted_at = coalesce(submitted_at, now())"
                 " WHERE case_id = $1 AND status = 'draft'",
                 case_id,
             )
-        return StoredEvidence.model_validate(dict(row))
+            await add_to_outbox(connection, self._settings, announce(video))
+        return video
 
-    async def request_resubmission(self, event: EvidenceRejected) -> bool:
-        """Let the case take a replacement video; an older attempt's event is ignored.
+    async def request_resubmission(
+        self, event: EvidenceRejected, messages: list[SmsRequested]
+    ) -> bool:
+        """Let the case take a replacement video and queue the parties' messages.
 
+        A redelivered or older attempt's event changes nothing and queues nothing.
         Returns whether the case changed.
         """
-        result = await self._pool.execute(
-            """
-            UPDATE cases SET status = 'resubmission_requested', resubmission = $2
-            WHERE case_id = $1 AND status = 'submitted'
-              AND coalesce((resubmission ->> 'attempt')::int, 0) < $3
-            """,
-            event.case_id,
-            event.model_dump(mode="json"),
-            event.attempt,
-        )
-        return bool(result != "UPDATE 0")
+        async with self._pool.acquire() as connection, connection.transaction():
+            result = await connection.execute(
+                """
+                UPDATE cases SET status = 'resubmission_requested', resubmission = $2
+                WHERE case_id = $1 AND status = 'submitted'
+                  AND coalesce((resubmission ->> 'attempt')::int, 0) < $3
+                """,
+                event.case_id,
+                event.model_dump(mode="json"),
+                event.attempt,
+            )
+            if result == "UPDATE 0":
+                return False
+            for message in messages:
+                await add_to_outbox(connection, self._settings, message)
+        return True
 
     async def send_on_scene(self, case_id: UUID, decision: EligibilityDecision) -> None:
         """Record that the case left the remote process for on-scene handling."""

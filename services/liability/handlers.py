@@ -21,4 +21,4 @@ def subscribe_queue(
 
     @subscribe(broker, settings, "liability", CaseClosed.topic)
     async def on_case_closed(event: CaseClosed) -> None:
-        await store.mark_closed(event.case_id, event.outcome)
+        await store.apply_case_closed(event)

@@ -6,8 +6,14 @@ from uuid import UUID
 
 import asyncpg
 
-from contracts.events import CaseQueued
+from common.inbox import first_delivery
+from contracts.events import CaseClosed, CaseQueued
 from contracts.ruling import Ruling
+
+_CLOSE_QUEUED = (
+    "UPDATE cases SET status = 'closed', closed_outcome = $2"
+    " WHERE case_id = $1 AND status = 'queued'"
+)
 
 
 @dataclass(frozen=True)
@@ -24,13 +30,16 @@ class QueueStore:
 
     async def enqueue(self, event: CaseQueued) -> None:
         """Add a case to the queue; a redelivered event leaves it as it is."""
-        await self._pool.execute(
-            "INSERT INTO cases (case_id, status, queued_event, queued_at)"
-            " VALUES ($1, 'queued', $2, $3) ON CONFLICT (case_id) DO NOTHING",
-            event.case_id,
-            event.model_dump(mode="json"),
-            event.occurred_at,
-        )
+        async with self._pool.acquire() as connection, connection.transaction():
+            if not await first_delivery(connection, event.event_id, event.topic):
+                return
+            await connection.execute(
+                "INSERT INTO cases (case_id, status, queued_event, queued_at)"
+                " VALUES ($1, 'queued', $2, $3) ON CONFLICT (case_id) DO NOTHING",
+                event.case_id,
+                event.model_dump(mode="json"),
+                event.occurred_at,
+            )
 
     async def queued(self, limit: int) -> list[tuple[CaseQueued, datetime]]:
         rows = await self._pool.fetch(
@@ -62,12 +71,13 @@ class QueueStore:
 
     async def mark_closed(self, case_id: UUID, outcome: str) -> None:
         """Take a case out of the queue; a ruled case keeps its status."""
-        await self._pool.execute(
-            "UPDATE cases SET status = 'closed', closed_outcome = $2"
-            " WHERE case_id = $1 AND status = 'queued'",
-            case_id,
-            outcome,
-        )
+        await self._pool.execute(_CLOSE_QUEUED, case_id, outcome)
+
+    async def apply_case_closed(self, event: CaseClosed) -> None:
+        """Close the case from its workflow's event, once per event id."""
+        async with self._pool.acquire() as connection, connection.transaction():
+            if await first_delivery(connection, event.event_id, event.topic):
+                await connection.execute(_CLOSE_QUEUED, event.case_id, event.outcome)
 
     async def mark_ruled(
         self, case_id: UUID, ruling: Ruling, ruled_at: datetime

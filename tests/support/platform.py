@@ -104,12 +104,13 @@ class PlatformProcesses:
         log_dir.mkdir(parents=True, exist_ok=True)
         return cls(log_dir=log_dir, env=env, urls=urls)
 
-    def start(self, name: str, module: str) -> None:
+    def start(self, name: str, module: str, env: dict[str, str] | None = None) -> None:
+        """Start a process; ``env`` overrides some of the session's settings."""
         log = (self.log_dir / f"{name}.log").open("ab")
         self.processes[name] = subprocess.Popen(
             [sys.executable, "-m", module],
             cwd=ROOT,
-            env=self.env,
+            env={**self.env, **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
         )

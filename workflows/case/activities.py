@@ -9,12 +9,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import structlog
-from faststream.kafka import KafkaBroker
 from minio.error import S3Error
 from temporalio import activity
 
-from common.kafka import publish_event
+from common.outbox import add_to_outbox
 from common.settings import PlatformSettings
 from common.storage import EvidenceStore
 from contracts.custody import CustodyAction
@@ -23,6 +23,7 @@ from contracts.events import (
     CaseQueued,
     CaseRuled,
     CustodyRecorded,
+    Event,
     EvidenceRejected,
 )
 from evidence import VideoRejectedError, probe_video
@@ -76,17 +77,17 @@ async def _heartbeating(progress: list[int] | None = None) -> AsyncIterator[None
 
 
 class CaseActivities:
-    """Activities bound to the worker's Kafka producer and evidence store.
+    """Activities bound to the worker's outbox and evidence store.
 
     Every published event carries an id the workflow chose, so a retried activity
-    republishes the same event and consumers drop the copy.
+    writes the same event, which the outbox and the consumers' inboxes drop.
     """
 
     def __init__(
-        self, settings: PlatformSettings, broker: KafkaBroker, evidence: EvidenceStore
+        self, settings: PlatformSettings, pool: asyncpg.Pool, evidence: EvidenceStore
     ) -> None:
         self._settings = settings
-        self._broker = broker
+        self._pool = pool
         self._evidence = evidence
 
     @activity.defn
@@ -141,9 +142,7 @@ class CaseActivities:
                     raise
                 log.warning("stored video missing", object_key=key)
                 return HashEvidenceResult(missing=True)
-        await publish_event(
-            self._broker,
-            self._settings,
+        await self._publish(
             CustodyRecorded(
                 event_id=request.custody_event_id,
                 case_id=request.case_id,
@@ -193,9 +192,7 @@ class CaseActivities:
         await self._evidence.put_bytes(key, image, "image/jpeg", sha256)
         # The id follows from the video and the thumbnail, so a retry that makes
         # the same thumbnail records it once.
-        await publish_event(
-            self._broker,
-            self._settings,
+        await self._publish(
             CustodyRecorded(
                 event_id=uuid.uuid5(request.case.case_id, f"{key}:{sha256}"),
                 case_id=request.case.case_id,
@@ -212,24 +209,32 @@ class CaseActivities:
 
     @activity.defn
     async def request_resubmission(self, event: EvidenceRejected) -> None:
-        await publish_event(self._broker, self._settings, event)
+        await self._publish(event)
 
     @activity.defn
     async def queue_for_officer(self, event: CaseQueued) -> None:
-        await publish_event(self._broker, self._settings, event)
+        await self._publish(event)
 
     @activity.defn
     async def publish_ruling(self, event: CaseRuled) -> None:
-        await publish_event(self._broker, self._settings, event)
+        await self._publish(event)
 
     @activity.defn
     async def request_sms(self, batch: SmsBatch) -> None:
-        for message in batch.messages:
-            await publish_event(self._broker, self._settings, message)
+        await self._publish(*batch.messages)
 
     @activity.defn
     async def publish_case_closed(self, event: CaseClosed) -> None:
-        await publish_event(self._broker, self._settings, event)
+        await self._publish(event)
+
+    async def _publish(self, *events: Event) -> None:
+        """Write the events to the worker's outbox, from which the relay sends them.
+
+        A retried activity writes the same event ids again, which the outbox skips.
+        """
+        async with self._pool.acquire() as connection, connection.transaction():
+            for event in events:
+                await add_to_outbox(connection, self._settings, event)
 
     def all(self) -> list[Callable[..., Any]]:
         return [

@@ -5,8 +5,11 @@ import asyncio
 import structlog
 from temporalio.worker import Worker
 
+from common.db import create_pool
 from common.kafka import ensure_topics, make_broker
+from common.lifecycle import consuming
 from common.logging import configure_logging
+from common.outbox import relaying
 from common.settings import PlatformSettings
 from common.storage import EvidenceStore
 from common.temporal import connect_temporal
@@ -16,6 +19,8 @@ from workflows.case.starter import subscribe_case_starter, subscribe_resubmissio
 from workflows.case.workflow import RemoteLiabilityCaseWorkflow
 
 log = structlog.get_logger(__name__)
+# The schema of the worker's outbox, in which its activities write their events.
+CASE_WORKER_SCHEMA = "case_worker"
 
 
 async def run_worker(settings: PlatformSettings) -> None:
@@ -27,19 +32,17 @@ async def run_worker(settings: PlatformSettings) -> None:
     broker = make_broker(settings, "case-worker")
     subscribe_case_starter(broker, client, settings)
     subscribe_resubmissions(broker, client, settings)
-    activities = CaseActivities(settings, broker, EvidenceStore(settings))
+    pool = await create_pool(settings.database_url, CASE_WORKER_SCHEMA)
+    activities = CaseActivities(settings, pool, EvidenceStore(settings))
     worker = Worker(
         client,
         task_queue=settings.temporal_task_queue,
         workflows=[RemoteLiabilityCaseWorkflow],
         activities=activities.all(),
     )
-    await broker.start()
-    log.info("case worker started", task_queue=settings.temporal_task_queue)
-    try:
+    async with consuming(broker, pool), relaying(pool, broker, settings):
+        log.info("case worker started", task_queue=settings.temporal_task_queue)
         await worker.run()
-    finally:
-        await broker.stop()
 
 
 def main() -> None:

@@ -18,7 +18,8 @@ OUTSIDE_DATA_ROOT = Path("/var/lib/dingze-local")
 DATABASE = "dingze"
 ROLE = "dingze"
 SERVICE_ROLES = tuple(
-    f"dingze_{service}" for service in ("intake", "liability", "insurance", "notify")
+    f"dingze_{service}"
+    for service in ("intake", "liability", "insurance", "notify", "case_worker")
 )
 SUPERUSER = "postgres"
 
@@ -242,7 +243,15 @@ class Postgres(Engine):
         return subprocess.run(command, check=False).returncode == 0
 
     def is_ready(self) -> bool:
-        return self._psql(ROLE, DATABASE, "SELECT 1").returncode == 0
+        # A role added to SERVICE_ROLES later makes a running stack not ready, so
+        # the next stack-up runs finish() and creates it.
+        roles = ", ".join(f"'{role}'" for role in SERVICE_ROLES)
+        result = self._psql(
+            ROLE, DATABASE, f"SELECT count(*) FROM pg_roles WHERE rolname IN ({roles})"
+        )
+        return result.returncode == 0 and result.stdout.strip() == str(
+            len(SERVICE_ROLES)
+        )
 
     def finish(self) -> None:
         if not self._exists(f"SELECT 1 FROM pg_roles WHERE rolname = '{ROLE}'"):

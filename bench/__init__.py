@@ -1,0 +1,1 @@
+"""Benchmarks: the engines' own limits and the platform's case rate, in one run."""

@@ -1,0 +1,5 @@
+"""``python -m bench``: see bench.run for what it measures."""
+
+from bench.run import main
+
+main()

@@ -1,0 +1,156 @@
+"""The benchmark's results as text tables, a JSON file and a PNG chart."""
+
+from collections.abc import Iterable
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+SPAN_LABELS = {
+    "submit_to_queued": "submit→queued",
+    "ruling_to_insurers_notified": "ruling→insurers",
+    "ruling_to_sms_sent": "ruling→SMS",
+    "submit_to_settled": "submit→settled",
+}
+
+
+def _cell(value: float | None, digits: int = 0) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _numeric(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return cell == "-"
+    return True
+
+
+def table(headers: list[str], rows: Iterable[list[str]]) -> str:
+    """Lay out rows in columns: text to the left, numbers to the right."""
+    rows = list(rows)
+    widths = [
+        max([len(header), *(len(row[i]) for row in rows)])
+        for i, header in enumerate(headers)
+    ]
+    numeric = [all(_numeric(row[i]) for row in rows) for i in range(len(headers))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(
+            cell.rjust(width) if right else cell.ljust(width)
+            for cell, width, right in zip(cells, widths, numeric, strict=True)
+        ).rstrip()
+
+    return "\n".join(
+        [line(headers), "  ".join("-" * width for width in widths), *map(line, rows)]
+    )
+
+
+def engines_table(engines: list[dict[str, Any]]) -> str:
+    return table(
+        ["engine", "operation", "count", "per second", "p50 ms", "p99 ms"],
+        (
+            [
+                e["engine"],
+                e["operation"],
+                str(e["count"]),
+                f"{e['count'] / e['seconds']:.0f}",
+                _cell(e["p50_ms"], 2),
+                _cell(e["p99_ms"], 2),
+            ]
+            for e in engines
+        ),
+    )
+
+
+def platform_table(loads: list[dict[str, Any]]) -> str:
+    headers = ["offered/s", "cases", "settled", "errors", "completed/s"]
+    for label in SPAN_LABELS.values():
+        headers += [f"{label} p50", "p95", "p99"]
+    rows = []
+    for load in loads:
+        row = [
+            f"{load['rate']:g}",
+            str(load["offered"]),
+            str(load["settled"]),
+            str(sum(load["errors"].values())),
+            f"{load['completed_per_second']:.1f}",
+        ]
+        for span in SPAN_LABELS:
+            values = load["spans_ms"][span]
+            row += [_cell(values["p50"]), _cell(values["p95"]), _cell(values["p99"])]
+        rows.append(row)
+    return table(headers, rows) + "\n(latencies in milliseconds)"
+
+
+def resources_table(loads: list[dict[str, Any]]) -> str:
+    rows = []
+    for load in loads:
+        for name, usage in load["resources"].items():
+            rows.append(
+                [
+                    f"{load['rate']:g}",
+                    name,
+                    f"{usage['peak_rss_mb']:.0f}",
+                    f"{usage['peak_cpu_percent']:.0f}",
+                    f"{usage['cpu_seconds']:.1f}",
+                ]
+            )
+    return table(
+        ["offered/s", "process", "peak RSS MiB", "peak CPU %", "CPU seconds"], rows
+    )
+
+
+def errors_lines(loads: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for load in loads:
+        for reason, count in sorted(load["errors"].items()):
+            lines.append(f"  at {load['rate']:g}/s: {count} × {reason}")
+    return lines
+
+
+def write_chart(results: dict[str, Any], path: str) -> None:
+    """Draw completed against offered rate, and the p99 of each step, per rate."""
+    loads = results["platform"]
+    rates = [load["rate"] for load in loads]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+
+    left.plot(rates, rates, linestyle="--", color="grey", label="offered")
+    left.plot(
+        rates,
+        [load["completed_per_second"] for load in loads],
+        marker="o",
+        label="completed",
+    )
+    temporal = results["summary"]["temporal_empty_workflows_per_second"]
+    left.axhline(
+        temporal / 2,
+        color="tab:red",
+        linestyle=":",
+        label="half Temporal's empty-workflow rate",
+    )
+    left.set_xlabel("offered cases/s")
+    left.set_ylabel("cases/s")
+    left.set_title("Case rate")
+    left.legend()
+
+    for span, label in SPAN_LABELS.items():
+        right.plot(
+            rates,
+            [load["spans_ms"][span]["p99"] or float("nan") for load in loads],
+            marker="o",
+            label=f"{label} p99",
+        )
+    right.set_xlabel("offered cases/s")
+    right.set_ylabel("ms")
+    right.set_yscale("log")
+    right.set_title("p99 latency per step")
+    right.legend()
+
+    machine = results["machine"]
+    figure.suptitle(f"{machine['cores']} cores, {machine['started_at']}")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)

@@ -30,7 +30,13 @@ from aiokafka import AIOKafkaConsumer
 from bench.stats import percentile
 from common.settings import PlatformSettings
 from contracts.events import CaseClosed, CaseQueued
-from demo.client import PlatformClient, ServiceUrls, sample_case, sample_ruling
+from demo.client import (
+    LOCAL_OFFICER,
+    PlatformClient,
+    ServiceUrls,
+    sample_case,
+    sample_ruling,
+)
 
 SPANS = {
     "submit_to_queued": ("submitted", "queued"),
@@ -207,6 +213,7 @@ async def drive(
     limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
     async with httpx.AsyncClient(timeout=60, limits=limits) as http:
         client = PlatformClient(ServiceUrls.from_environment(), http)
+        await client.sign_in(*LOCAL_OFFICER)
         run = LoadRun(client, settings, video)
         ready = asyncio.Event()
         observer = asyncio.create_task(observe(run, ready))

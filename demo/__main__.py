@@ -14,7 +14,13 @@ import httpx
 from common.settings import PlatformSettings
 from common.temporal import connect_temporal
 from contracts.workflow import CaseOutcome, case_workflow_id
-from demo.client import PlatformClient, ServiceUrls, sample_case, sample_ruling
+from demo.client import (
+    LOCAL_OFFICER,
+    PlatformClient,
+    ServiceUrls,
+    sample_case,
+    sample_ruling,
+)
 from evidence.sample_video import write_walkaround_video
 
 
@@ -39,6 +45,9 @@ async def run_demo() -> CaseOutcome:
         (await client.submit(case_id)).raise_for_status()
         step("phone: case submitted; the parties may leave the scene")
 
+        step(f"officer: signing in as {LOCAL_OFFICER[0]}")
+        signed_in = await client.sign_in(*LOCAL_OFFICER)
+        print(f"    badge {signed_in['principal']['badge_number']}")
         step("officer: waiting for the case in the liability queue")
         case_file = await client.wait_until_queued(case_id)
         head = await http.get(case_file["video_url"], headers={"range": "bytes=0-15"})

@@ -90,10 +90,27 @@ def sample_ruling() -> dict[str, Any]:
     }
 
 
+# The local staff file's development accounts (deploy/local/README.md lists them).
+LOCAL_OFFICER = ("officer", "officer-local")
+LOCAL_SUPERVISOR = ("supervisor", "supervisor-local")
+
+
 class PlatformClient:
     def __init__(self, urls: ServiceUrls, http: httpx.AsyncClient) -> None:
         self.urls = urls
         self.http = http
+        self.staff_headers: dict[str, str] = {}
+
+    async def sign_in(self, username: str, password: str) -> dict[str, Any]:
+        """Sign in at the liability service and send its token on later calls."""
+        response = await self.http.post(
+            f"{self.urls.liability}/auth/sign-in",
+            json={"username": username, "password": password},
+        )
+        response.raise_for_status()
+        result: dict[str, Any] = response.json()
+        self.staff_headers = {"authorization": f"Bearer {result['access_token']}"}
+        return result
 
     async def open_case(self, case: dict[str, Any]) -> UUID:
         response = await self.http.post(f"{self.urls.intake}/cases", json=case)
@@ -117,7 +134,9 @@ class PlatformClient:
         """Poll the officer queue until the case shows up, then open it."""
         deadline = time.monotonic() + wait_seconds
         while time.monotonic() < deadline:
-            response = await self.http.get(f"{self.urls.liability}/cases/{case_id}")
+            response = await self.http.get(
+                f"{self.urls.liability}/cases/{case_id}", headers=self.staff_headers
+            )
             if response.status_code == 200:
                 result: dict[str, Any] = response.json()
                 return result
@@ -127,14 +146,18 @@ class PlatformClient:
         )
 
     async def queue(self) -> list[dict[str, Any]]:
-        response = await self.http.get(f"{self.urls.liability}/cases")
+        response = await self.http.get(
+            f"{self.urls.liability}/cases", headers=self.staff_headers
+        )
         response.raise_for_status()
         result: list[dict[str, Any]] = response.json()
         return result
 
     async def rule(self, case_id: UUID, ruling: dict[str, Any]) -> httpx.Response:
         return await self.http.post(
-            f"{self.urls.liability}/cases/{case_id}/ruling", json=ruling
+            f"{self.urls.liability}/cases/{case_id}/ruling",
+            json=ruling,
+            headers=self.staff_headers,
         )
 
     async def messages(self, case_id: UUID) -> list[dict[str, Any]]:

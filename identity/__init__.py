@@ -1,1 +1,1 @@
-"""Who may act on a case: staff sign-in, and parties reaching their case by SMS link."""
+"""Who may act on a case: staff with roles, and parties who follow an SMS link."""

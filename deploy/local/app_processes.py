@@ -32,7 +32,14 @@ BACKGROUND = {
     "insurer-simulator": ("simulators.insurer", "insurer simulator started"),
 }
 READY_SECONDS = 90.0
-CODE_FOLDERS = ("common", "contracts", "services", "simulators", "workflows")
+CODE_FOLDERS = (
+    "common",
+    "contracts",
+    "identity",
+    "services",
+    "simulators",
+    "workflows",
+)
 
 
 def _program(name: str, module: str, logs: Path) -> list[str]:

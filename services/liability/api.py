@@ -28,11 +28,15 @@ from contracts.workflow import (
     SubmitRulingInput,
     case_workflow_id,
 )
+from identity.api import require_role
+from identity.roles import Role, StaffPrincipal
 from services.liability.runtime import LiabilityRuntime
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 log = structlog.get_logger(__name__)
 _ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No valid bearer token", "model": ProblemBody},
+    403: {"description": "The signed-in role may not do this", "model": ProblemBody},
     404: {
         "description": "The case is not in the liability queue",
         "model": ProblemBody,
@@ -57,6 +61,9 @@ def _runtime(request: Request) -> LiabilityRuntime:
 
 
 Runtime = Annotated[LiabilityRuntime, Depends(_runtime)]
+# Officers rule; supervisors see every case to follow and reassign them.
+Staff = Annotated[StaffPrincipal, Depends(require_role(Role.OFFICER, Role.SUPERVISOR))]
+Officer = Annotated[StaffPrincipal, Depends(require_role(Role.OFFICER))]
 
 
 class QueuedCase(BaseModel):
@@ -105,7 +112,9 @@ def _not_in_queue(case_id: UUID) -> HTTPException:
 
 @router.get("")
 async def list_queue(
-    runtime: Runtime, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    runtime: Runtime,
+    principal: Staff,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[QueuedCase]:
     """List cases waiting for a ruling, longest waiting first."""
     now = datetime.now(UTC)
@@ -122,18 +131,26 @@ async def list_queue(
 
 
 @router.get("/{case_id}", responses=_ERRORS)
-async def open_case(case_id: UUID, runtime: Runtime) -> CaseFile:
+async def open_case(case_id: UUID, runtime: Runtime, principal: Staff) -> CaseFile:
     found = await runtime.queue.get(case_id)
     if found is None:
         raise _not_in_queue(case_id)
     lifetime = timedelta(minutes=runtime.settings.liability_video_link_minutes)
     event = found.event
-    url = await _issue_link(runtime, event, event.video.object_key, lifetime, "video")
+    reader = f"officer:{principal.badge_number}"
+    url = await _issue_link(
+        runtime, event, event.video.object_key, lifetime, "video", reader
+    )
     thumbnails = [
-        await _issue_link(runtime, event, key, lifetime, "thumbnail")
+        await _issue_link(runtime, event, key, lifetime, "thumbnail", reader)
         for key in event.thumbnails
     ]
-    log.info("case opened by officer", case_id=str(case_id), trace_id=event.trace_id)
+    log.info(
+        "case opened by officer",
+        case_id=str(case_id),
+        trace_id=event.trace_id,
+        officer=principal.badge_number,
+    )
     return CaseFile(
         status=found.status,
         case=event,
@@ -151,14 +168,13 @@ async def _issue_link(
     object_key: str,
     lifetime: timedelta,
     kind: str,
+    reader: str,
 ) -> str:
     """Presign a link to an evidence object after announcing the read to custody.
 
     Intake keeps the custody records, so the read goes there as an event. It is
     published before the link is returned: no link leaves without its record.
     """
-    # TODO: name the officer once officers sign in; until then the reader is the
-    # liability service on behalf of an unidentified officer.
     await publish_event(
         runtime.broker,
         runtime.settings,
@@ -167,7 +183,7 @@ async def _issue_link(
             trace_id=event.trace_id,
             action=CustodyAction.READ,
             object_key=object_key,
-            actor="liability:officer",
+            actor=reader,
             detail=f"{kind} link issued to an officer, valid "
             f"{lifetime.total_seconds() / 60:g} minutes",
         ),
@@ -177,9 +193,16 @@ async def _issue_link(
 
 @router.post("/{case_id}/ruling", responses=_ERRORS)
 async def submit_ruling(
-    case_id: UUID, ruling: Ruling, runtime: Runtime
+    case_id: UUID, ruling: Ruling, runtime: Runtime, principal: Officer
 ) -> RulingResult:
     """Hand the ruling to the case workflow, which accepts it or returns the reason."""
+    if ruling.officer_id != principal.badge_number:
+        raise _error(
+            403,
+            "wrong_officer",
+            f"the ruling names officer {ruling.officer_id} but you signed in as "
+            f"{principal.badge_number}; an officer rules only under their own badge",
+        )
     found = await runtime.queue.get(case_id)
     if found is None:
         raise _not_in_queue(case_id)

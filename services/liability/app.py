@@ -13,6 +13,8 @@ from common.logging import configure_logging
 from common.storage import EvidenceStore
 from common.temporal import connect_temporal
 from contracts.events import CaseClosed, CaseQueued, CustodyRecorded
+from identity.api import router as identity_router
+from identity.authenticator import build_authenticator
 from services.liability.api import router
 from services.liability.handlers import subscribe_queue
 from services.liability.runtime import LiabilityRuntime
@@ -23,6 +25,7 @@ from services.liability.store import QueueStore
 def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
     settings = settings or LiabilitySettings()
     configure_logging("liability", settings.log_level)
+    authenticator = build_authenticator(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -42,8 +45,11 @@ def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
         )
         async with consuming(broker, pool):
             yield
+        await authenticator.aclose()
 
     app = FastAPI(title="Dingze liability center", version="1", lifespan=lifespan)
+    app.state.authenticator = authenticator
+    app.include_router(identity_router)
     app.include_router(router)
     install_common_handlers(app)
     return app

@@ -1,9 +1,10 @@
 """The liability service's settings."""
 
 from common.settings import PlatformSettings
+from identity.settings import IdentitySettings
 
 
-class LiabilitySettings(PlatformSettings):
+class LiabilitySettings(PlatformSettings, IdentitySettings):
     liability_host: str = "127.0.0.1"
     liability_port: int = 8102
     liability_video_link_minutes: int = 15

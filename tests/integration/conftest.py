@@ -12,8 +12,9 @@ from temporalio.client import Client
 from common.migrate import SERVICE_SCHEMAS, migrate
 from common.settings import PlatformSettings
 from common.temporal import connect_temporal
-from demo.client import PlatformClient
+from demo.client import LOCAL_OFFICER, PlatformClient
 from evidence.sample_video import write_walkaround_video
+from identity.tokens import create_signing_key
 from tests.support.platform import (
     ROOT,
     PlatformProcesses,
@@ -87,7 +88,11 @@ def platform(
     settings: PlatformSettings, run_id: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[PlatformProcesses]:
     log_dir = ROOT / ".stack" / "test-logs" / tmp_path_factory.getbasetemp().name
-    processes = PlatformProcesses.create(log_dir, run_id, settings.database_url)
+    signing_key = tmp_path_factory.mktemp("identity") / "token-signing-key.pem"
+    create_signing_key(signing_key)
+    processes = PlatformProcesses.create(
+        log_dir, run_id, settings.database_url, signing_key
+    )
     try:
         processes.start_all()
         yield processes
@@ -98,8 +103,20 @@ def platform(
 
 @pytest.fixture
 async def client(platform: PlatformProcesses) -> AsyncIterator[PlatformClient]:
+    """A phone and the local staff file's first officer, signed in."""
     async with httpx.AsyncClient(timeout=60) as http:
-        yield PlatformClient(platform.urls, http)
+        client = PlatformClient(platform.urls, http)
+        await client.sign_in(*LOCAL_OFFICER)
+        yield client
+
+
+@pytest.fixture
+async def other_officer(platform: PlatformProcesses) -> AsyncIterator[PlatformClient]:
+    """A second officer (badge 330199), signed in."""
+    async with httpx.AsyncClient(timeout=60) as http:
+        client = PlatformClient(platform.urls, http)
+        await client.sign_in("officer2", "officer2-local")
+        yield client
 
 
 @pytest.fixture

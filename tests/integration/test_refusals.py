@@ -63,7 +63,7 @@ async def test_ruling_not_adding_up_is_rejected(
 
 
 async def test_concurrent_rulings_have_one_winner(
-    client: PlatformClient, video: Path
+    client: PlatformClient, other_officer: PlatformClient, video: Path
 ) -> None:
     case_id = await queued_case(client, video)
     first = sample_ruling()
@@ -75,7 +75,7 @@ async def test_concurrent_rulings_have_one_winner(
     ]
 
     responses = await asyncio.gather(
-        client.rule(case_id, first), client.rule(case_id, second)
+        client.rule(case_id, first), other_officer.rule(case_id, second)
     )
     case_file = await client.wait_until_queued(case_id)
 
@@ -167,7 +167,7 @@ async def test_ruling_for_ended_workflow_closes_case(
 
 
 async def test_ruling_for_unknown_party_is_rejected(
-    client: PlatformClient, video: Path
+    client: PlatformClient, other_officer: PlatformClient, video: Path
 ) -> None:
     case_id = await queued_case(client, video)
     ruling = sample_ruling()
@@ -179,7 +179,7 @@ async def test_ruling_for_unknown_party_is_rejected(
     response = await client.rule(case_id, ruling)
     accepted = await client.rule(case_id, sample_ruling())
     resent = await client.rule(case_id, sample_ruling())
-    again = await client.rule(case_id, other)
+    again = await other_officer.rule(case_id, other)
 
     assert response.status_code == 422
     assert response.json()["detail"]["code"] == "ruling_rejected"

@@ -23,6 +23,7 @@ import asyncpg
 import httpx
 
 from demo.client import ServiceUrls
+from identity.tokens import create_signing_key
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,8 +81,16 @@ class PlatformProcesses:
 
     @classmethod
     def create(
-        cls, log_dir: Path, run_id: str, database_url: str
+        cls,
+        log_dir: Path,
+        run_id: str,
+        database_url: str,
+        signing_key: Path | None = None,
     ) -> "PlatformProcesses":
+        """Describe the processes; a token signing key is made when none is given."""
+        if signing_key is None:
+            signing_key = log_dir / "token-signing-key.pem"
+            create_signing_key(signing_key)
         ports = {
             name: free_port() for name in ("intake", "liability", "insurance", "notify")
         }
@@ -92,6 +101,8 @@ class PlatformProcesses:
             "DINGZE_KAFKA_TOPIC_PREFIX": f"test-{run_id}.",
             "DINGZE_TEMPORAL_TASK_QUEUE": f"cases-test-{run_id}",
             "DINGZE_SIMULATED_SETTLE_DELAY_SECONDS": "0",
+            "DINGZE_IDENTITY_PROVIDER": "local",
+            "DINGZE_IDENTITY_SIGNING_KEY_FILE": str(signing_key),
             **{
                 f"DINGZE_{name.upper()}_PORT": str(port) for name, port in ports.items()
             },

@@ -1,12 +1,13 @@
 """The stack commands: up, down, status and env."""
 
+import subprocess
 import time
 from pathlib import Path
 
-from .config import HOST, StackConfig
+from .config import HOST, REPO_ROOT, StackConfig, venv_tool
 from .engine import Engine, port_is_free
 from .kafka import Kafka
-from .output import fail, step
+from .output import StackError, fail, step
 from .postgres import Postgres
 from .seaweedfs import SeaweedFS
 from .supervisor_control import GROUP, Supervisor
@@ -73,9 +74,24 @@ def _check_ports_free(config: StackConfig, engines: list[Engine]) -> None:
         )
 
 
+def _ensure_signing_key(config: StackConfig) -> None:
+    """Create the local identity provider's signing key once; it is never committed."""
+    command = [venv_tool("python"), "-m", "identity", "new-signing-key"]
+    result = subprocess.run(
+        [*command, str(config.signing_key_file)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise StackError(f"creating the token signing key failed: {result.stderr}")
+
+
 def up(config: StackConfig) -> None:
     supervisor = Supervisor(config)
     engines = make_engines(config)
+    _ensure_signing_key(config)
 
     if supervisor.is_running():
         _resume(config, supervisor, engines)

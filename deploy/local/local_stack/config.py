@@ -76,6 +76,11 @@ class StackConfig:
     def logs_dir(self) -> Path:
         return self.stack_dir / "logs"
 
+    @property
+    def signing_key_file(self) -> Path:
+        """The local identity provider's token signing key, made by ``up``."""
+        return self.stack_dir / "identity" / "token-signing-key.pem"
+
     def client_settings(self) -> dict[str, str]:
         """Return the DINGZE_* client settings that match the server ports."""
         pg_port = self.port("DINGZE_PG_PORT")
@@ -87,6 +92,7 @@ class StackConfig:
             "DINGZE_S3_SECRET_KEY": self.s3_secret_key,
             "DINGZE_S3_BUCKET": self.s3_bucket,
             "DINGZE_TEMPORAL_ADDRESS": f"{HOST}:{self.port('DINGZE_TEMPORAL_PORT')}",
+            "DINGZE_IDENTITY_SIGNING_KEY_FILE": str(self.signing_key_file),
         }
 
 

@@ -1,0 +1,124 @@
+"""Sign-in routes and the ``require_role`` dependency for FastAPI services.
+
+A service keeps its :class:`Authenticator` in ``app.state.authenticator``.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+
+from common.http import problem
+from identity.authenticator import Authenticator
+from identity.errors import AuthenticationError, ProviderUnavailableError
+from identity.roles import Role, StaffPrincipal
+
+router = APIRouter(prefix="/auth", tags=["sign-in"])
+log = structlog.get_logger(__name__)
+_bearer = HTTPBearer(auto_error=False, description="Token from POST /auth/sign-in")
+
+
+class SignInRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class SignedIn(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+    principal: StaffPrincipal
+
+
+def authenticator(request: Request) -> Authenticator:
+    found: Authenticator = request.app.state.authenticator
+    return found
+
+
+def _unauthorized(message: str) -> HTTPException:
+    return HTTPException(
+        401,
+        detail=problem("not_signed_in", message, "请先登录。"),
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+async def current_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> StaffPrincipal:
+    """Return the verified principal of the request's bearer token, or raise 401."""
+    if credentials is None:
+        raise _unauthorized("sign in and send the token as Authorization: Bearer")
+    try:
+        return await authenticator(request).verify(credentials.credentials)
+    except AuthenticationError as error:
+        log.info("token rejected", path=request.url.path, reason=str(error))
+        raise _unauthorized(f"{error}; sign in again") from error
+    except ProviderUnavailableError as error:
+        raise HTTPException(
+            503,
+            detail=problem(
+                "identity_provider_unavailable",
+                f"{error}; try again shortly",
+                "登录服务暂不可用，请稍后重试。",
+            ),
+        ) from error
+
+
+Principal = Annotated[StaffPrincipal, Depends(current_principal)]
+
+
+def require_role(*roles: Role) -> Callable[..., Awaitable[StaffPrincipal]]:
+    """Return a dependency that lets through principals holding one of ``roles``."""
+    allowed = frozenset(roles)
+
+    async def check(principal: Principal) -> StaffPrincipal:
+        if not principal.has_any(allowed):
+            names = ", ".join(sorted(allowed))
+            raise HTTPException(
+                403,
+                detail=problem(
+                    "role_required",
+                    f"this action needs one of the roles {names}; "
+                    f"{principal.subject} has {', '.join(sorted(principal.roles))}",
+                    "您没有执行此操作的权限。",
+                ),
+            )
+        return principal
+
+    return check
+
+
+@router.post("/sign-in")
+async def sign_in(body: SignInRequest, request: Request) -> SignedIn:
+    """Sign in with a staff username and password; returns a bearer token."""
+    auth = authenticator(request)
+    if not auth.signs_in_locally:
+        raise HTTPException(
+            404,
+            detail=problem(
+                "sign_in_at_provider",
+                "this deployment signs staff in at its OpenID Connect provider",
+                "请通过单位统一身份认证登录。",
+            ),
+        )
+    # scrypt takes tens of milliseconds of CPU, so it runs off the event loop.
+    result = await asyncio.to_thread(auth.sign_in, body.username, body.password)
+    if result is None:
+        log.info("sign-in rejected", username=body.username)
+        raise _unauthorized("the username or password is wrong")
+    principal, token, expires_at = result
+    log.info("signed in", username=principal.subject, badge=principal.badge_number)
+    return SignedIn(access_token=token, expires_at=expires_at, principal=principal)
+
+
+@router.get("/me")
+async def me(principal: Principal) -> StaffPrincipal:
+    """Return who the token belongs to, with their roles."""
+    return principal

@@ -139,10 +139,12 @@ async def open_case(case_id: UUID, runtime: Runtime, principal: Staff) -> CaseFi
     event = found.event
     reader = f"officer:{principal.badge_number}"
     url = await _issue_link(
-        runtime, event, event.video.object_key, lifetime, "video", reader
+        runtime, event, event.video.object_key, lifetime, kind="video", reader=reader
     )
     thumbnails = [
-        await _issue_link(runtime, event, key, lifetime, "thumbnail", reader)
+        await _issue_link(
+            runtime, event, key, lifetime, kind="thumbnail", reader=reader
+        )
         for key in event.thumbnails
     ]
     log.info(
@@ -167,6 +169,7 @@ async def _issue_link(
     event: CaseQueued,
     object_key: str,
     lifetime: timedelta,
+    *,
     kind: str,
     reader: str,
 ) -> str:

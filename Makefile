@@ -28,7 +28,15 @@ stack-status:
 # The client settings that match the stack's ports, for every command below.
 WITH_ENV = eval "$$($(STACK) env)" &&
 
-.PHONY: migrate services-up services-down demo lint unit test bench
+.PHONY: migrate services-up services-down demo lint unit test bench browser
+
+# Debian's Chromium and CJK fonts for the browser tests; skipped when present.
+browser:
+	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+		echo "chromium and CJK fonts: present"; \
+	else \
+		apt-get update && apt-get install -y --no-install-recommends chromium fonts-noto-cjk; \
+	fi
 
 migrate: stack-up
 	$(WITH_ENV) $(PYTHON) -m common.migrate
@@ -50,7 +58,7 @@ lint: venv
 unit: venv
 	.venv/bin/pytest tests/unit tests/workflows
 
-test: lint migrate
+test: lint migrate browser
 	$(WITH_ENV) .venv/bin/pytest
 
 # Engine limits and case rates, measured in one run; BENCH_ARGS="--smoke" is short.

@@ -110,6 +110,7 @@ class LoadRun:
             await self.client.wait_until_queued(case_id, wait_seconds=60, poll=0.02)
             times.queued = time.time()
             times.ruled = time.time()
+            (await self.client.claim(case_id)).raise_for_status()
             (await self.client.rule(case_id, sample_ruling())).raise_for_status()
         except (httpx.HTTPError, TimeoutError) as error:
             times.error = _describe(error)

@@ -32,6 +32,11 @@ class PlatformSettings(BaseSettings):
     temporal_namespace: str = "default"
     temporal_task_queue: str = "remote-liability-cases"
     log_level: str = "INFO"
+    ruling_target_minutes: float = Field(
+        default=30.0,
+        gt=0,
+        description="Minutes from queueing to ruling before a case is escalated",
+    )
     outbox_relay: bool = Field(
         default=True,
         description="Relay the process's outbox to Kafka; off when a relay runs apart",

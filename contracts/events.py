@@ -71,6 +71,17 @@ class CaseQueued(Event):
     )
 
 
+class CaseEscalated(Event):
+    """The case waited longer than its ruling target; supervisors are alerted."""
+
+    topic: ClassVar[str] = "case.escalated"
+
+    reason: str = "ruling_overdue"
+    target_minutes: float
+    queued_at: datetime
+    claimed_by: str | None = None
+
+
 class CaseRuled(Event):
     """An officer's ruling, accepted by the case workflow."""
 
@@ -179,6 +190,7 @@ class CustodyRecorded(Event):
 ALL_EVENTS: tuple[type[Event], ...] = (
     CaseSubmitted,
     CaseQueued,
+    CaseEscalated,
     CaseRuled,
     InsurerNotification,
     ClaimOpened,

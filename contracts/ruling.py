@@ -26,29 +26,43 @@ class PartyLiability(BaseModel):
     category: LiabilityCategory
     share: int = Field(ge=0, le=100, description="Percentage share of liability")
 
-    @model_validator(mode="after")
-    def _category_matches_share(self) -> Self:
-        if self.category is LiabilityCategory.FULL and self.share != 100:
-            raise ValueError(
-                f"party {self.party_id}: full liability needs a share of 100, "
-                f"got {self.share}"
-            )
-        if self.category is LiabilityCategory.NONE and self.share != 0:
-            raise ValueError(
-                f"party {self.party_id}: no liability needs a share of 0, "
-                f"got {self.share}"
-            )
-        liable = self.category not in {LiabilityCategory.FULL, LiabilityCategory.NONE}
-        if liable and not 1 <= self.share <= 99:
-            raise ValueError(
-                f"party {self.party_id}: {self.category.value} liability needs a "
-                f"share between 1 and 99, got {self.share}"
-            )
-        return self
+
+class RulingProblem(BaseModel):
+    """One reason a ruling is rejected: a stable code, the field, and messages."""
+
+    code: str
+    field: str
+    message: str
+    message_zh: str
 
 
-class Ruling(BaseModel):
-    """An officer's ruling on a case.
+class RulingDraft(BaseModel):
+    """A ruling as an officer submits it, before its consistency is checked.
+
+    :meth:`problems` lists every rule it breaks, so the officer sees them all at
+    once. An empty officer id is filled in from the signed-in officer's badge.
+    """
+
+    officer_id: MultiLine = Field(
+        default="", max_length=32, description="Officer badge number"
+    )
+    facts: MultiLine = Field(default="", max_length=4000)
+    rule_applied: MultiLine = Field(default="", max_length=500)
+    liabilities: list[PartyLiability] = Field(default_factory=list, max_length=26)
+
+    def problems(self) -> list[RulingProblem]:
+        """Return every rule this draft breaks, or an empty list."""
+        found: list[RulingProblem] = []
+        if not self.facts:
+            found.append(_FACTS_MISSING)
+        if not self.rule_applied:
+            found.append(_RULE_MISSING)
+        found += _share_problems(self.liabilities)
+        return found
+
+
+class Ruling(RulingDraft):
+    """An officer's ruling on a case, consistent by construction.
 
     Among the liable parties (share above 0) the categories must agree. Either one
     party has full liability, or every liable party has equal liability with shares
@@ -59,17 +73,13 @@ class Ruling(BaseModel):
     officer_id: OneLine = Field(max_length=32, description="Officer badge number")
     facts: MultiLine = Field(min_length=1, max_length=4000)
     rule_applied: OneLine = Field(max_length=500)
-    liabilities: list[PartyLiability] = Field(min_length=2)
+    liabilities: list[PartyLiability] = Field(min_length=2, max_length=26)
 
     @model_validator(mode="after")
     def _shares_are_consistent(self) -> Self:
-        party_ids = [item.party_id for item in self.liabilities]
-        if len(set(party_ids)) != len(party_ids):
-            raise ValueError("each party may appear only once in liabilities")
-        total = sum(item.share for item in self.liabilities)
-        if total != 100:
-            raise ValueError(f"liability shares must add up to 100, got {total}")
-        _check_categories_agree(self.liabilities)
+        problems = self.problems()
+        if problems:
+            raise ValueError("; ".join(problem.message for problem in problems))
         return self
 
     def share_of(self, party_id: str) -> int:
@@ -78,39 +88,139 @@ class Ruling(BaseModel):
         )
 
 
-def _check_categories_agree(liabilities: list[PartyLiability]) -> None:
+_FACTS_MISSING = RulingProblem(
+    code="facts_missing",
+    field="facts",
+    message="the facts are missing; describe what happened",
+    message_zh="请填写事故事实。",
+)
+_RULE_MISSING = RulingProblem(
+    code="rule_missing",
+    field="rule_applied",
+    message="the rule applied is missing; name the article of law",
+    message_zh="请填写适用的法律条款。",
+)
+
+
+def _problem(code: str, message: str, message_zh: str) -> RulingProblem:
+    return RulingProblem(
+        code=code, field="liabilities", message=message, message_zh=message_zh
+    )
+
+
+def _share_problems(liabilities: list[PartyLiability]) -> list[RulingProblem]:
+    if len(liabilities) < 2:
+        return [
+            _problem(
+                "liabilities_missing",
+                "give a liability for each party of the case",
+                "请为每一方当事人认定责任。",
+            )
+        ]
+    party_ids = [item.party_id for item in liabilities]
+    if len(set(party_ids)) != len(party_ids):
+        return [
+            _problem(
+                "party_repeated",
+                "each party may appear only once in liabilities",
+                "同一当事人只能认定一次责任。",
+            )
+        ]
+    found = [problem for item in liabilities for problem in _party_problems(item)]
+    total = sum(item.share for item in liabilities)
+    if total != 100:
+        found.append(
+            _problem(
+                "shares_not_100",
+                f"liability shares must add up to 100, got {total}",
+                f"各方责任比例之和应为 100，当前为 {total}。",
+            )
+        )
+    if not found:
+        found += _category_problems(liabilities)
+    return found
+
+
+def _party_problems(item: PartyLiability) -> list[RulingProblem]:
+    party = item.party_id
+    if item.category is LiabilityCategory.FULL and item.share != 100:
+        return [
+            _problem(
+                "full_needs_100",
+                f"party {party}: full liability needs a share of 100, got {item.share}",
+                f"{party} 方为全部责任，比例应为 100。",
+            )
+        ]
+    if item.category is LiabilityCategory.NONE and item.share != 0:
+        return [
+            _problem(
+                "none_needs_0",
+                f"party {party}: no liability needs a share of 0, got {item.share}",
+                f"{party} 方为无责任，比例应为 0。",
+            )
+        ]
+    liable = item.category not in {LiabilityCategory.FULL, LiabilityCategory.NONE}
+    if liable and not 1 <= item.share <= 99:
+        return [
+            _problem(
+                "share_out_of_range",
+                f"party {party}: {item.category.value} liability needs a share "
+                f"between 1 and 99, got {item.share}",
+                f"{party} 方的责任比例应在 1 至 99 之间。",
+            )
+        ]
+    return []
+
+
+def _category_problems(liabilities: list[PartyLiability]) -> list[RulingProblem]:
     liable = [
         item for item in liabilities if item.category is not LiabilityCategory.NONE
     ]
     categories = {item.category for item in liable}
     if categories == {LiabilityCategory.FULL}:
-        return
+        return []
     if LiabilityCategory.EQUAL in categories:
         if categories != {LiabilityCategory.EQUAL} or len(liable) < 2:
-            raise ValueError(
-                "equal liability applies only when every liable party has equal "
-                "liability; use primary and secondary otherwise"
-            )
+            return [
+                _problem(
+                    "equal_mixed",
+                    "equal liability applies only when every liable party has equal "
+                    "liability; use primary and secondary otherwise",
+                    "同等责任适用于所有有责方均为同等责任的情形。",
+                )
+            ]
         shares = [item.share for item in liable]
         if max(shares) - min(shares) > 1:
-            raise ValueError(
-                "parties with equal liability must have the same share, "
-                "or shares that differ by 1 where 100 does not divide evenly"
-            )
-        return
+            return [
+                _problem(
+                    "equal_shares_differ",
+                    "parties with equal liability must have the same share, "
+                    "or shares that differ by 1 where 100 does not divide evenly",
+                    "同等责任各方的比例应相同。",
+                )
+            ]
+        return []
     primaries = [item for item in liable if item.category is LiabilityCategory.PRIMARY]
     secondaries = [
         item for item in liable if item.category is LiabilityCategory.SECONDARY
     ]
     if len(primaries) != 1 or not secondaries:
-        raise ValueError(
-            "a ruling without full or equal liability needs exactly one party with "
-            "primary liability and at least one with secondary liability"
-        )
-    primary = primaries[0]
-    for item in secondaries:
-        if item.share >= primary.share:
-            raise ValueError(
-                f"party {item.party_id} has secondary liability but a share of "
-                f"{item.share}, not less than the primary party's {primary.share}"
+        return [
+            _problem(
+                "primary_secondary_mismatch",
+                "a ruling without full or equal liability needs exactly one party "
+                "with primary liability and at least one with secondary liability",
+                "应认定一方主要责任、其余有责方次要责任。",
             )
+        ]
+    primary = primaries[0]
+    return [
+        _problem(
+            "secondary_not_below_primary",
+            f"party {item.party_id} has secondary liability but a share of "
+            f"{item.share}, not less than the primary party's {primary.share}",
+            f"{item.party_id} 方为次要责任，比例应低于主要责任方。",
+        )
+        for item in secondaries
+        if item.share >= primary.share
+    ]

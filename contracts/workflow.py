@@ -10,17 +10,22 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from contracts.case import CaseDetails, StoredEvidence
-from contracts.ruling import Ruling
+from contracts.ruling import Ruling, RulingDraft
 
 WORKFLOW_NAME = "RemoteLiabilityCase"
 SUBMIT_RULING_UPDATE = "submit_ruling"
 INSURER_NOTIFIED_SIGNAL = "insurer_notified"
 CLAIM_OPENED_SIGNAL = "claim_opened"
 CLAIM_SETTLED_SIGNAL = "claim_settled"
+CASE_CLAIMED_SIGNAL = "case_claimed"
+CLAIM_RELEASED_SIGNAL = "claim_released"
 TIMELINE_QUERY = "timeline"
 EVIDENCE_RESUBMITTED_SIGNAL = "evidence_resubmitted"
 # How long the workflow waits for a replacement video after rejecting one.
 DEFAULT_RESUBMISSION_WINDOW_SECONDS = 2 * 60 * 60
+# The ApplicationError type of a rejected ruling; its details are RulingProblem dicts.
+RULING_REJECTED = "RulingRejected"
+DEFAULT_RULING_TARGET_MINUTES = 30.0
 
 
 def case_workflow_id(case_id: UUID | str) -> str:
@@ -45,6 +50,11 @@ class CaseWorkflowInput(BaseModel):
     video: StoredEvidence
     submitted_at: datetime | None = None
     trace_id: str = ""
+    ruling_target_minutes: float | None = Field(
+        default=None,
+        description="Time from queueing to ruling before the case is escalated; "
+        "DEFAULT_RULING_TARGET_MINUTES when unset",
+    )
     resubmission_window_seconds: float = Field(
         default=DEFAULT_RESUBMISSION_WINDOW_SECONDS,
         gt=0,
@@ -59,7 +69,19 @@ class EvidenceResubmittedSignal(BaseModel):
 
 
 class SubmitRulingInput(BaseModel):
-    ruling: Ruling
+    """A ruling for the update's validator to check before the workflow takes it."""
+
+    ruling: RulingDraft
+
+
+class CaseClaimed(BaseModel):
+    """An officer claimed the case, or a supervisor assigned it to them."""
+
+    officer_badge: str
+
+
+class ClaimReleased(BaseModel):
+    officer_badge: str
 
 
 class RulingAccepted(BaseModel):

@@ -55,6 +55,8 @@ async def run_demo() -> CaseOutcome:
             f"    video link answers {head.status_code}, "
             f"expires {case_file['video_url_expires_at']}"
         )
+        step("officer: claiming the case")
+        (await client.claim(case_id)).raise_for_status()
         step("officer: ruling B fully liable for the rear-end collision")
         (await client.rule(case_id, sample_ruling())).raise_for_status()
 
@@ -65,7 +67,8 @@ async def run_demo() -> CaseOutcome:
         )
         outcome = await asyncio.wait_for(handle.result(), timeout=120)
         assert isinstance(outcome, CaseOutcome)
-        messages = await client.messages(case_id)
+        parties = len(sample_case()["parties"])
+        messages = await client.messages_after(case_id, "claim_settled", parties)
 
     print_timeline(outcome, messages)
     ui_port = os.environ.get("DINGZE_TEMPORAL_UI_PORT", "18233")

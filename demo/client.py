@@ -153,12 +153,70 @@ class PlatformClient:
         result: list[dict[str, Any]] = response.json()
         return result
 
+    async def open_case_file(self, case_id: UUID) -> dict[str, Any]:
+        response = await self.http.get(
+            f"{self.urls.liability}/cases/{case_id}", headers=self.staff_headers
+        )
+        response.raise_for_status()
+        result: dict[str, Any] = response.json()
+        return result
+
+    async def claim(self, case_id: UUID) -> httpx.Response:
+        return await self.http.post(
+            f"{self.urls.liability}/cases/{case_id}/claim", headers=self.staff_headers
+        )
+
+    async def renew(self, case_id: UUID) -> httpx.Response:
+        return await self.http.post(
+            f"{self.urls.liability}/cases/{case_id}/claim/renew",
+            headers=self.staff_headers,
+        )
+
+    async def release(self, case_id: UUID) -> httpx.Response:
+        return await self.http.delete(
+            f"{self.urls.liability}/cases/{case_id}/claim", headers=self.staff_headers
+        )
+
+    async def wait_for_overdue(
+        self, case_id: UUID, wait_seconds: float = 30.0
+    ) -> dict[str, Any]:
+        """Poll the supervisors' list of overdue cases until the case shows up."""
+        deadline = time.monotonic() + wait_seconds
+        while time.monotonic() < deadline:
+            response = await self.http.get(
+                f"{self.urls.liability}/supervisor/overdue", headers=self.staff_headers
+            )
+            response.raise_for_status()
+            for item in response.json():
+                if item["case_id"] == str(case_id):
+                    found: dict[str, Any] = item
+                    return found
+            await asyncio.sleep(0.2)
+        raise TimeoutError(
+            f"case {case_id} was not listed as overdue in {wait_seconds} s"
+        )
+
     async def rule(self, case_id: UUID, ruling: dict[str, Any]) -> httpx.Response:
         return await self.http.post(
             f"{self.urls.liability}/cases/{case_id}/ruling",
             json=ruling,
             headers=self.staff_headers,
         )
+
+    async def messages_after(
+        self, case_id: UUID, template: str, count: int, wait_seconds: float = 30.0
+    ) -> list[dict[str, Any]]:
+        """Return the case's messages once ``count`` of ``template`` have been sent.
+
+        The workflow can finish before the notify service sends the last message.
+        """
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            messages = await self.messages(case_id)
+            sent = [m for m in messages if m["template"] == template and m["sent_at"]]
+            if len(sent) >= count or time.monotonic() > deadline:
+                return messages
+            await asyncio.sleep(0.2)
 
     async def messages(self, case_id: UUID) -> list[dict[str, Any]]:
         response = await self.http.get(f"{self.urls.notify}/cases/{case_id}/messages")

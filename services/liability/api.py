@@ -1,40 +1,41 @@
-"""The officers' HTTP API: the queue, a case with its video, and the ruling."""
+"""The officers' HTTP API: the queue, claims, a case with its video, and the ruling."""
 
-import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
 import structlog
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
-from temporalio.client import (
-    WorkflowExecutionStatus,
-    WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
-)
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
 
-from common.http import ProblemBody, problem
+from common.http import ProblemBody
 from common.kafka import publish_event
 from contracts.case import EvidenceFinding
 from contracts.custody import CustodyAction
 from contracts.events import CaseQueued, CustodyRecorded
-from contracts.ruling import Ruling
+from contracts.ruling import Ruling, RulingDraft
 from contracts.workflow import (
-    SUBMIT_RULING_UPDATE,
-    RulingAccepted,
-    SubmitRulingInput,
-    case_workflow_id,
+    CASE_CLAIMED_SIGNAL,
+    CLAIM_RELEASED_SIGNAL,
+    CaseClaimed,
+    ClaimReleased,
 )
 from identity.api import require_role
 from identity.roles import Role, StaffPrincipal
+from services.liability.claims import Claim, ClaimOutcome
 from services.liability.runtime import LiabilityRuntime
+from services.liability.workflow_calls import (
+    RulingRejectedError,
+    already_ruled,
+    deliver,
+    error,
+    rejected,
+    signal_case,
+)
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 log = structlog.get_logger(__name__)
-_ERRORS: dict[int | str, dict[str, Any]] = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "No valid bearer token", "model": ProblemBody},
     403: {"description": "The signed-in role may not do this", "model": ProblemBody},
     404: {
@@ -42,7 +43,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         "model": ProblemBody,
     },
     409: {
-        "description": "The case does not take this ruling now",
+        "description": "The case does not take this action now",
         "model": ProblemBody,
     },
     422: {"description": "The ruling is inconsistent", "model": ProblemBody},
@@ -51,8 +52,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         "model": ProblemBody,
     },
 }
-# Validator refusals that describe the ruling itself rather than the case's state.
-_RULING_ERRORS = {"PartiesMismatch"}
 
 
 def _runtime(request: Request) -> LiabilityRuntime:
@@ -70,8 +69,19 @@ class QueuedCase(BaseModel):
     case_id: UUID
     queued_at: datetime
     waiting_seconds: int
+    escalated: bool
+    claimed_by_me: bool
     address: str
     plates: list[str]
+
+
+class ClaimView(BaseModel):
+    """An officer's lease on a case; renew it before ``lease_expires_at``."""
+
+    case_id: UUID
+    claimed_by: str
+    lease_expires_at: datetime
+    lease_seconds: int
 
 
 class CaseFile(BaseModel):
@@ -84,6 +94,9 @@ class CaseFile(BaseModel):
     status: str
     case: CaseQueued
     ruling: Ruling | None
+    claimed_by: str | None
+    lease_expires_at: datetime | None
+    escalated_at: datetime | None
     video_url: str
     video_url_expires_at: datetime
     thumbnail_urls: list[str] = Field(
@@ -100,37 +113,78 @@ class RulingResult(BaseModel):
     ruled_at: datetime
 
 
-def _error(status_code: int, code: str, message: str) -> HTTPException:
-    return HTTPException(status_code, detail=problem(code, message))
-
-
 def _not_in_queue(case_id: UUID) -> HTTPException:
-    return _error(
-        404, "case_not_found", f"case {case_id} is not in the liability queue"
+    return error(404, "case_not_found", f"case {case_id} is not in the liability queue")
+
+
+def _lease(runtime: LiabilityRuntime) -> timedelta:
+    return timedelta(seconds=runtime.settings.liability_claim_lease_seconds)
+
+
+def _claim_view(runtime: LiabilityRuntime, case_id: UUID, claim: Claim) -> ClaimView:
+    assert claim.claimed_by is not None
+    assert claim.lease_expires_at is not None
+    return ClaimView(
+        case_id=case_id,
+        claimed_by=claim.claimed_by,
+        lease_expires_at=claim.lease_expires_at,
+        lease_seconds=runtime.settings.liability_claim_lease_seconds,
     )
 
 
-@router.get("")
+def claim_refused(case_id: UUID, claim: Claim) -> HTTPException:
+    """Return the HTTP error for a claim, renewal or ruling the lease does not allow."""
+    if claim.outcome is ClaimOutcome.NOT_FOUND:
+        return _not_in_queue(case_id)
+    if claim.outcome is ClaimOutcome.HELD_BY_OTHER:
+        return error(
+            409,
+            "case_claimed_by_other",
+            f"case {case_id} is claimed by officer {claim.claimed_by} until "
+            f"{claim.lease_expires_at:%H:%M:%S} UTC; pick another case",
+            "该案件已被其他民警领取。",
+        )
+    if claim.outcome is ClaimOutcome.NOT_CLAIMED:
+        return error(
+            409,
+            "case_not_claimed",
+            f"you hold no live claim on case {case_id}; claim it again",
+            "您尚未领取该案件或领取已过期，请重新领取。",
+        )
+    return error(
+        409,
+        "case_not_in_queue",
+        f"case {case_id} is no longer waiting for a ruling",
+        "该案件已不在待认定队列中。",
+    )
+
+
+@router.get("", responses=ERRORS)
 async def list_queue(
     runtime: Runtime,
     principal: Staff,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[QueuedCase]:
-    """List cases waiting for a ruling, longest waiting first."""
+    """List cases to rule: escalated first, then longest waiting first.
+
+    Cases another officer holds a live claim on are left out.
+    """
     now = datetime.now(UTC)
     return [
         QueuedCase(
-            case_id=event.case_id,
-            queued_at=queued_at,
-            waiting_seconds=int((now - queued_at).total_seconds()),
-            address=event.location.address,
-            plates=[party.plate for party in event.parties],
+            case_id=item.event.case_id,
+            queued_at=item.queued_at,
+            waiting_seconds=int((now - item.queued_at).total_seconds()),
+            escalated=item.escalated_at is not None,
+            claimed_by_me=item.claimed_by == principal.badge_number,
+            address=item.event.location.address,
+            plates=[party.plate for party in item.event.parties],
         )
-        for event, queued_at in await runtime.queue.queued(limit)
+        for item in await runtime.queue.queued(limit, principal.badge_number)
     ]
 
 
-@router.get("/{case_id}", responses=_ERRORS)
+@router.get("/{case_id}", responses=ERRORS)
 async def open_case(case_id: UUID, runtime: Runtime, principal: Staff) -> CaseFile:
     found = await runtime.queue.get(case_id)
     if found is None:
@@ -147,6 +201,7 @@ async def open_case(case_id: UUID, runtime: Runtime, principal: Staff) -> CaseFi
         )
         for key in event.thumbnails
     ]
+    await runtime.audit.record(principal, "case_opened", case_id)
     log.info(
         "case opened by officer",
         case_id=str(case_id),
@@ -157,6 +212,9 @@ async def open_case(case_id: UUID, runtime: Runtime, principal: Staff) -> CaseFi
         status=found.status,
         case=event,
         ruling=found.ruling,
+        claimed_by=found.claimed_by,
+        lease_expires_at=found.lease_expires_at,
+        escalated_at=found.escalated_at,
         video_url=url,
         video_url_expires_at=datetime.now(UTC) + lifetime,
         thumbnail_urls=thumbnails,
@@ -194,107 +252,130 @@ async def _issue_link(
     return await runtime.evidence.presigned_get_url(object_key, lifetime)
 
 
-@router.post("/{case_id}/ruling", responses=_ERRORS)
+@router.post("/{case_id}/claim", responses=ERRORS)
+async def claim_case(case_id: UUID, runtime: Runtime, officer: Officer) -> ClaimView:
+    """Claim a case for a lease; the case returns to the queue unless it is renewed."""
+    claim = await runtime.claims.claim(case_id, officer.badge_number, _lease(runtime))
+    if claim.outcome is not ClaimOutcome.CLAIMED:
+        await runtime.audit.record(
+            officer,
+            "claim",
+            case_id,
+            outcome="rejected",
+            detail={"reason": claim.outcome.value},
+        )
+        raise claim_refused(case_id, claim)
+    # The workflow's ruling validator checks the ruling officer against this.
+    await signal_case(
+        runtime,
+        case_id,
+        CASE_CLAIMED_SIGNAL,
+        CaseClaimed(officer_badge=officer.badge_number),
+    )
+    await runtime.audit.record(
+        officer,
+        "claim",
+        case_id,
+        detail={"lease_expires_at": str(claim.lease_expires_at)},
+    )
+    log.info("case claimed", case_id=str(case_id), officer=officer.badge_number)
+    return _claim_view(runtime, case_id, claim)
+
+
+@router.post("/{case_id}/claim/renew", responses=ERRORS)
+async def renew_claim(case_id: UUID, runtime: Runtime, officer: Officer) -> ClaimView:
+    """Extend a live claim; the workbench calls this while the officer is active."""
+    claim = await runtime.claims.renew(case_id, officer.badge_number, _lease(runtime))
+    if claim.outcome is not ClaimOutcome.RENEWED:
+        raise claim_refused(case_id, claim)
+    return _claim_view(runtime, case_id, claim)
+
+
+@router.delete("/{case_id}/claim", status_code=204, responses=ERRORS)
+async def release_claim(case_id: UUID, runtime: Runtime, officer: Officer) -> Response:
+    """Give a claimed case back to the queue."""
+    if not await runtime.claims.release(case_id, officer.badge_number):
+        raise claim_refused(case_id, Claim(ClaimOutcome.NOT_CLAIMED))
+    await signal_case(
+        runtime,
+        case_id,
+        CLAIM_RELEASED_SIGNAL,
+        ClaimReleased(officer_badge=officer.badge_number),
+    )
+    await runtime.audit.record(officer, "release", case_id)
+    return Response(status_code=204)
+
+
+@router.post("/{case_id}/ruling", responses=ERRORS)
 async def submit_ruling(
-    case_id: UUID, ruling: Ruling, runtime: Runtime, principal: Officer
+    case_id: UUID, draft: RulingDraft, runtime: Runtime, officer: Officer
 ) -> RulingResult:
-    """Hand the ruling to the case workflow, which accepts it or returns the reason."""
-    if ruling.officer_id != principal.badge_number:
-        raise _error(
+    """Hand the ruling to the case workflow, which accepts it or lists the problems.
+
+    ``officer_id`` may be left empty; it is the signed-in officer's badge either way.
+    """
+    if draft.officer_id and draft.officer_id != officer.badge_number:
+        raise error(
             403,
             "wrong_officer",
-            f"the ruling names officer {ruling.officer_id} but you signed in as "
-            f"{principal.badge_number}; an officer rules only under their own badge",
+            f"the ruling names officer {draft.officer_id} but you signed in as "
+            f"{officer.badge_number}; an officer rules only under their own badge",
+            "只能以本人警号作出认定。",
         )
+    draft = draft.model_copy(update={"officer_id": officer.badge_number})
     found = await runtime.queue.get(case_id)
     if found is None:
         raise _not_in_queue(case_id)
     if found.status == "ruled" and found.ruling is not None:
-        if found.ruling == ruling and found.ruled_at is not None:
+        if _same(found.ruling, draft) and found.ruled_at is not None:
             # A client resending after a lost response gets the same result again.
             return RulingResult(
                 case_id=case_id, status="ruled", ruled_at=found.ruled_at
             )
-        raise _already_ruled(case_id, found.ruling)
+        raise already_ruled(case_id, found.ruling)
     if found.status == "closed":
-        raise _error(409, "case_closed", f"case {case_id} is closed without a ruling")
+        raise error(409, "case_closed", f"case {case_id} is closed without a ruling")
+    holder = await runtime.claims.holder(case_id)
+    if holder.claimed_by != officer.badge_number:
+        outcome = ClaimOutcome.NOT_CLAIMED
+        if holder.outcome is ClaimOutcome.CLAIMED:
+            outcome = ClaimOutcome.HELD_BY_OTHER
+        await runtime.audit.record(
+            officer,
+            "ruling",
+            case_id,
+            outcome="rejected",
+            detail={"reason": outcome.value},
+        )
+        raise claim_refused(
+            case_id, Claim(outcome, holder.claimed_by, holder.lease_expires_at)
+        )
 
-    accepted = await _deliver(runtime, case_id, ruling)
-    if accepted.ruling is not None and accepted.ruling != ruling:
+    try:
+        accepted = await deliver(runtime, case_id, draft)
+    except RulingRejectedError as rejection:
+        codes = [item.code for item in rejection.problems]
+        await runtime.audit.record(
+            officer, "ruling", case_id, outcome="rejected", detail={"problems": codes}
+        )
+        raise rejected(rejection.message, rejection.problems) from rejection
+    winner = accepted.ruling
+    assert winner is not None
+    await runtime.queue.mark_ruled(case_id, winner, accepted.ruled_at)
+    if not _same(winner, draft):
         # The same update id came back with another officer's ruling: that one won.
-        await runtime.queue.mark_ruled(case_id, accepted.ruling, accepted.ruled_at)
-        raise _already_ruled(case_id, accepted.ruling)
-    await runtime.queue.mark_ruled(case_id, ruling, accepted.ruled_at)
+        raise already_ruled(case_id, winner)
+    await runtime.audit.record(
+        officer, "ruling", case_id, detail=winner.model_dump(mode="json")
+    )
     log.info(
         "ruling accepted",
         case_id=str(case_id),
         trace_id=found.event.trace_id,
-        officer=ruling.officer_id,
+        officer=officer.badge_number,
     )
     return RulingResult(case_id=case_id, status="ruled", ruled_at=accepted.ruled_at)
 
 
-async def _deliver(
-    runtime: LiabilityRuntime, case_id: UUID, ruling: Ruling
-) -> RulingAccepted:
-    """Run the ruling update; its id comes from its content, so a resend is harmless."""
-    handle = runtime.temporal.get_workflow_handle(case_workflow_id(case_id))
-    fingerprint = hashlib.sha256(ruling.model_dump_json().encode()).hexdigest()[:16]
-    timeout = runtime.settings.liability_workflow_timeout_seconds
-    try:
-        accepted: RulingAccepted = await handle.execute_update(
-            SUBMIT_RULING_UPDATE,
-            SubmitRulingInput(ruling=ruling),
-            id=f"ruling-{fingerprint}",
-            result_type=RulingAccepted,
-            rpc_timeout=timedelta(seconds=timeout),
-        )
-    except WorkflowUpdateFailedError as error:
-        cause = error.cause
-        message = cause.message if isinstance(cause, ApplicationError) else str(cause)
-        kind = cause.type if isinstance(cause, ApplicationError) else None
-        log.info("ruling rejected by workflow", case_id=str(case_id), reason=message)
-        if kind in _RULING_ERRORS:
-            raise _error(422, "ruling_rejected", message) from error
-        winner = await runtime.queue.get(case_id)
-        if winner is not None and winner.ruling is not None:
-            raise _already_ruled(case_id, winner.ruling) from error
-        raise _error(409, "case_not_awaiting_ruling", message) from error
-    except WorkflowUpdateRPCTimeoutOrCancelledError as error:
-        raise _workflow_unavailable(case_id, timeout, error) from error
-    except RPCError as error:
-        if error.status == RPCStatusCode.NOT_FOUND or await _workflow_ended(handle):
-            await runtime.queue.mark_closed(case_id, "workflow_ended")
-            raise _error(
-                409, "case_closed", f"the workflow of case {case_id} has ended"
-            ) from error
-        raise _workflow_unavailable(case_id, timeout, error) from error
-    return accepted
-
-
-def _workflow_unavailable(
-    case_id: UUID, timeout: float, error: Exception
-) -> HTTPException:
-    log.warning("ruling not delivered", case_id=str(case_id), error=repr(error))
-    return _error(
-        503,
-        "workflow_unavailable",
-        f"the case workflow did not answer within {timeout:g} s; send the same "
-        "ruling again to learn whether it was accepted",
-    )
-
-
-async def _workflow_ended(handle: Any) -> bool:
-    try:
-        description = await handle.describe(rpc_timeout=timedelta(seconds=2))
-    except RPCError:
-        return False
-    return bool(description.status != WorkflowExecutionStatus.RUNNING)
-
-
-def _already_ruled(case_id: UUID, ruling: Ruling) -> HTTPException:
-    return _error(
-        409,
-        "case_already_ruled",
-        f"case {case_id} was already ruled by officer {ruling.officer_id}",
-    )
+def _same(ruling: Ruling, draft: RulingDraft) -> bool:
+    return RulingDraft.model_validate(ruling.model_dump()) == draft

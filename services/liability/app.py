@@ -2,8 +2,11 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
 from common.db import create_pool
 from common.http import install_common_handlers
@@ -12,14 +15,19 @@ from common.lifecycle import consuming
 from common.logging import configure_logging
 from common.storage import EvidenceStore
 from common.temporal import connect_temporal
-from contracts.events import CaseClosed, CaseQueued, CustodyRecorded
+from contracts.events import CaseClosed, CaseEscalated, CaseQueued, CustodyRecorded
 from identity.api import router as identity_router
 from identity.authenticator import build_authenticator
 from services.liability.api import router
+from services.liability.audit import AuditLog
+from services.liability.claims import ClaimStore
 from services.liability.handlers import subscribe_queue
 from services.liability.runtime import LiabilityRuntime
 from services.liability.settings import LiabilitySettings
 from services.liability.store import QueueStore
+from services.liability.supervision import router as supervision_router
+
+WORKBENCH_DIR = Path(__file__).resolve().parent / "workbench"
 
 
 def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
@@ -30,7 +38,13 @@ def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await ensure_topics(
-            settings, [CaseQueued.topic, CaseClosed.topic, CustodyRecorded.topic]
+            settings,
+            [
+                CaseQueued.topic,
+                CaseEscalated.topic,
+                CaseClosed.topic,
+                CustodyRecorded.topic,
+            ],
         )
         pool = await create_pool(settings.database_url, "liability")
         queue = QueueStore(pool)
@@ -39,6 +53,8 @@ def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
         app.state.runtime = LiabilityRuntime(
             settings=settings,
             queue=queue,
+            claims=ClaimStore(pool),
+            audit=AuditLog(pool),
             evidence=EvidenceStore(settings),
             temporal=await connect_temporal(settings),
             broker=broker,
@@ -51,5 +67,13 @@ def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
     app.state.authenticator = authenticator
     app.include_router(identity_router)
     app.include_router(router)
+    app.include_router(supervision_router)
+    # The officers' workbench: static files that call the API above.
+    app.mount("/workbench", StaticFiles(directory=WORKBENCH_DIR, html=True))
+
+    @app.get("/", include_in_schema=False)
+    async def to_workbench() -> RedirectResponse:
+        return RedirectResponse("/workbench/")
+
     install_common_handlers(app)
     return app

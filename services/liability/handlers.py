@@ -1,11 +1,11 @@
-"""Kafka handlers: cases arrive in the officer queue from ``case.queued``."""
+"""Kafka handlers: the officer queue follows the case workflow's events."""
 
 import structlog
 from faststream.kafka import KafkaBroker
 
 from common.kafka import subscribe
 from common.settings import PlatformSettings
-from contracts.events import CaseClosed, CaseQueued
+from contracts.events import CaseClosed, CaseEscalated, CaseQueued
 from services.liability.store import QueueStore
 
 log = structlog.get_logger(__name__)
@@ -22,3 +22,14 @@ def subscribe_queue(
     @subscribe(broker, settings, "liability", CaseClosed.topic)
     async def on_case_closed(event: CaseClosed) -> None:
         await store.apply_case_closed(event)
+
+    @subscribe(broker, settings, "liability", CaseEscalated.topic)
+    async def on_case_escalated(event: CaseEscalated) -> None:
+        await store.mark_escalated(event)
+        log.warning(
+            "ruling overdue, case escalated",
+            case_id=str(event.case_id),
+            trace_id=event.trace_id,
+            target_minutes=event.target_minutes,
+            claimed_by=event.claimed_by,
+        )

@@ -6,6 +6,8 @@ from faststream.kafka import KafkaBroker
 from temporalio.client import Client
 
 from common.storage import EvidenceStore
+from services.liability.audit import AuditLog
+from services.liability.claims import ClaimStore
 from services.liability.settings import LiabilitySettings
 from services.liability.store import QueueStore
 
@@ -14,6 +16,8 @@ from services.liability.store import QueueStore
 class LiabilityRuntime:
     settings: LiabilitySettings
     queue: QueueStore
+    claims: ClaimStore
+    audit: AuditLog
     evidence: EvidenceStore
     temporal: Client
     broker: KafkaBroker

@@ -1,27 +1,61 @@
-"""The officer queue: cases waiting for a ruling, and the rulings given."""
+"""The officer queue: cases waiting for a ruling, the rulings given, and escalations."""
 
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 import asyncpg
+from pydantic import BaseModel
 
 from common.inbox import first_delivery
-from contracts.events import CaseClosed, CaseQueued
+from contracts.events import CaseClosed, CaseEscalated, CaseQueued
 from contracts.ruling import Ruling
-
-_CLOSE_QUEUED = (
-    "UPDATE cases SET status = 'closed', closed_outcome = $2"
-    " WHERE case_id = $1 AND status = 'queued'"
-)
 
 
 @dataclass(frozen=True)
 class QueuedCaseRecord:
     event: CaseQueued
     status: str
+    queued_at: datetime
     ruling: Ruling | None
     ruled_at: datetime | None
+    claimed_by: str | None
+    lease_expires_at: datetime | None
+    escalated_at: datetime | None
+
+
+class OverdueCase(BaseModel):
+    """A case whose ruling target passed, as supervisors see it."""
+
+    case_id: UUID
+    breached_at: datetime
+    target_minutes: float
+    status: str
+    claimed_by: str | None
+    address: str
+
+
+_CLOSE_QUEUED = (
+    "UPDATE cases SET status = 'closed', closed_outcome = $2"
+    " WHERE case_id = $1 AND status = 'queued'"
+)
+_COLUMNS = (
+    "queued_event, status, queued_at, ruling, ruled_at, claimed_by,"
+    " lease_expires_at, escalated_at"
+)
+
+
+def _record(row: asyncpg.Record) -> QueuedCaseRecord:
+    return QueuedCaseRecord(
+        event=CaseQueued.model_validate(row["queued_event"]),
+        status=row["status"],
+        queued_at=row["queued_at"],
+        ruling=None if row["ruling"] is None else Ruling.model_validate(row["ruling"]),
+        ruled_at=row["ruled_at"],
+        claimed_by=row["claimed_by"],
+        lease_expires_at=row["lease_expires_at"],
+        escalated_at=row["escalated_at"],
+    )
 
 
 class QueueStore:
@@ -41,33 +75,23 @@ class QueueStore:
                 event.occurred_at,
             )
 
-    async def queued(self, limit: int) -> list[tuple[CaseQueued, datetime]]:
+    async def queued(self, limit: int, badge: str) -> list[QueuedCaseRecord]:
+        """Return unclaimed cases and those ``badge`` holds, escalated ones first."""
         rows = await self._pool.fetch(
-            "SELECT queued_event, queued_at FROM cases WHERE status = 'queued'"
-            " ORDER BY queued_at LIMIT $1",
+            f"SELECT {_COLUMNS} FROM cases WHERE status = 'queued'"
+            " AND (lease_expires_at IS NULL OR lease_expires_at <= now()"
+            "      OR claimed_by = $2)"
+            " ORDER BY escalated_at IS NULL, queued_at LIMIT $1",
             limit,
+            badge,
         )
-        return [
-            (CaseQueued.model_validate(row["queued_event"]), row["queued_at"])
-            for row in rows
-        ]
+        return [_record(row) for row in rows]
 
     async def get(self, case_id: UUID) -> QueuedCaseRecord | None:
         row = await self._pool.fetchrow(
-            "SELECT queued_event, status, ruling, ruled_at FROM cases"
-            " WHERE case_id = $1",
-            case_id,
+            f"SELECT {_COLUMNS} FROM cases WHERE case_id = $1", case_id
         )
-        if row is None:
-            return None
-        return QueuedCaseRecord(
-            event=CaseQueued.model_validate(row["queued_event"]),
-            status=row["status"],
-            ruling=None
-            if row["ruling"] is None
-            else Ruling.model_validate(row["ruling"]),
-            ruled_at=row["ruled_at"],
-        )
+        return None if row is None else _record(row)
 
     async def mark_closed(self, case_id: UUID, outcome: str) -> None:
         """Take a case out of the queue; a ruled case keeps its status."""
@@ -83,9 +107,42 @@ class QueueStore:
         self, case_id: UUID, ruling: Ruling, ruled_at: datetime
     ) -> None:
         await self._pool.execute(
-            "UPDATE cases SET status = 'ruled', ruling = $2, ruled_at = $3"
-            " WHERE case_id = $1",
+            "UPDATE cases SET status = 'ruled', ruling = $2, ruled_at = $3,"
+            " lease_expires_at = NULL WHERE case_id = $1",
             case_id,
             ruling.model_dump(mode="json"),
             ruled_at,
         )
+
+    async def mark_escalated(self, event: CaseEscalated) -> None:
+        """Record the alert supervisors see and move the case to the queue's head."""
+        async with self._pool.acquire() as connection, connection.transaction():
+            if not await first_delivery(connection, event.event_id, event.topic):
+                return
+            await connection.execute(
+                "INSERT INTO ruling_overdue_alerts"
+                " (case_id, breached_at, target_minutes, claimed_by)"
+                " VALUES ($1, $2, $3, $4) ON CONFLICT (case_id) DO NOTHING",
+                event.case_id,
+                event.occurred_at,
+                event.target_minutes,
+                event.claimed_by,
+            )
+            await connection.execute(
+                "UPDATE cases SET escalated_at = $2"
+                " WHERE case_id = $1 AND escalated_at IS NULL",
+                event.case_id,
+                event.occurred_at,
+            )
+
+    async def overdue(self, limit: int) -> list[OverdueCase]:
+        rows = await self._pool.fetch(
+            "SELECT a.case_id, a.breached_at, a.target_minutes,"
+            " coalesce(c.status, 'unknown') AS status,"
+            " coalesce(c.claimed_by, a.claimed_by) AS claimed_by,"
+            " coalesce(c.queued_event->'location'->>'address', '') AS address"
+            " FROM ruling_overdue_alerts a LEFT JOIN cases c USING (case_id)"
+            " ORDER BY a.breached_at DESC LIMIT $1",
+            limit,
+        )
+        return [OverdueCase.model_validate(dict(row)) for row in rows]

@@ -35,15 +35,17 @@ async def test_case_settles_end_to_end(
 
     case_file = await client.wait_until_queued(case_id)
     queue_before = await client.queue()
+    claimed = await client.claim(case_id)
     ruled = await client.rule(case_id, sample_ruling())
     queue_after = await client.queue()
     outcome = await case_outcome(temporal, case_id)
-    messages = await client.messages(case_id)
+    messages = await client.messages_after(case_id, "claim_settled", 2)
     intake_view = await client.http.get(f"{client.urls.intake}/cases/{case_id}")
 
     assert case_file["case"]["video"] == intake_view.json()["video"]
     assert str(case_id) in {item["case_id"] for item in queue_before}
     assert str(case_id) not in {item["case_id"] for item in queue_after}
+    assert claimed.status_code == 200, claimed.text
     assert ruled.status_code == 200, ruled.text
     assert outcome.outcome == "settled"
     steps = [entry.step for entry in outcome.timeline]
@@ -62,10 +64,17 @@ async def test_video_link_serves_the_stored_video(
 
     case_file = await client.wait_until_queued(case_id)
     response = await client.http.get(case_file["video_url"])
+    # Seeking in the workbench's player fetches byte ranges.
+    part = await client.http.get(
+        case_file["video_url"], headers={"range": "bytes=1000-1999"}
+    )
     unsigned = await client.http.get(case_file["video_url"].split("?", 1)[0])
 
     assert response.status_code == 200
     assert response.content == video.read_bytes()
+    assert part.status_code == 206
+    assert part.content == video.read_bytes()[1000:2000]
+    assert part.headers["content-range"].startswith("bytes 1000-1999/")
     assert "X-Amz-Expires=900" in case_file["video_url"]
     assert unsigned.status_code == 403
 
@@ -81,6 +90,7 @@ async def test_case_finishes_after_worker_is_killed(
     platform.kill("worker")
     platform.start("worker", "workflows.case")
     await client.wait_until_queued(case_id)
+    (await client.claim(case_id)).raise_for_status()
 
     platform.kill("worker")
     ruling_sent = asyncio.create_task(client.rule(case_id, sample_ruling()))

@@ -10,7 +10,7 @@ from temporalio.client import Client
 from common.settings import PlatformSettings
 from contracts.events import ClaimOpened, SmsRequested
 from demo.client import PlatformClient, sample_ruling
-from tests.support.cases import case_outcome, queued_case
+from tests.support.cases import case_outcome, claimed_case
 from tests.support.platform import PlatformProcesses
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
@@ -80,7 +80,7 @@ async def test_cases_settle_past_poison_messages(
     stray_cases = await _poison_every_partition(settings, prefix)
     poisoned = len(stray_cases)
 
-    case_id = await queued_case(client, video)
+    case_id = await claimed_case(client, video)
     await client.rule(case_id, sample_ruling())
     outcome = await case_outcome(temporal, case_id)
     dead = await _dead_letters(settings, prefix)

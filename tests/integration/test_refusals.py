@@ -10,7 +10,7 @@ from temporalio.client import Client
 
 from contracts.workflow import case_workflow_id
 from demo.client import PlatformClient, sample_case, sample_ruling
-from tests.support.cases import queued_case
+from tests.support.cases import claimed_case, queued_case
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -49,7 +49,7 @@ async def test_bad_video_is_rejected_with_reason(
 async def test_ruling_not_adding_up_is_rejected(
     client: PlatformClient, video: Path
 ) -> None:
-    case_id = await queued_case(client, video)
+    case_id = await claimed_case(client, video)
     ruling = sample_ruling()
     ruling["liabilities"] = [
         {"party_id": "A", "category": "secondary", "share": 30},
@@ -60,36 +60,30 @@ async def test_ruling_not_adding_up_is_rejected(
 
     assert response.status_code == 422
     assert "must add up to 100, got 90" in response.text
+    codes = [item["code"] for item in response.json()["detail"]["problems"]]
+    assert codes == ["shares_not_100"]
 
 
-async def test_concurrent_rulings_have_one_winner(
+async def test_concurrent_claims_have_one_winner(
     client: PlatformClient, other_officer: PlatformClient, video: Path
 ) -> None:
     case_id = await queued_case(client, video)
-    first = sample_ruling()
-    second = sample_ruling()
-    second["officer_id"] = "330199"
-    second["liabilities"] = [
-        {"party_id": "A", "category": "full", "share": 100},
-        {"party_id": "B", "category": "none", "share": 0},
-    ]
 
     responses = await asyncio.gather(
-        client.rule(case_id, first), other_officer.rule(case_id, second)
+        client.claim(case_id), other_officer.claim(case_id)
     )
+    winner = client if responses[0].status_code == 200 else other_officer
+    ruled = await winner.rule(case_id, {**sample_ruling(), "officer_id": ""})
     case_file = await client.wait_until_queued(case_id)
 
     codes = sorted(response.status_code for response in responses)
     loser = next(response for response in responses if response.status_code == 409)
     assert codes == [200, 409]
-    assert loser.json()["detail"]["code"] in {
-        "case_already_ruled",
-        "case_not_awaiting_ruling",
-    }
-    winner = first if responses[0].status_code == 200 else second
+    assert loser.json()["detail"]["code"] == "case_claimed_by_other"
+    assert ruled.status_code == 200, ruled.text
+    badge = next(r for r in responses if r.status_code == 200).json()["claimed_by"]
     assert case_file["status"] == "ruled"
-    assert case_file["ruling"]["officer_id"] == winner["officer_id"]
-    assert case_file["ruling"]["liabilities"] == winner["liabilities"]
+    assert case_file["ruling"]["officer_id"] == badge
 
 
 async def test_ruling_with_control_character_is_rejected(
@@ -158,7 +152,7 @@ async def test_ruling_for_ended_workflow_closes_case(
     case_id = await queued_case(client, video)
     await temporal.get_workflow_handle(case_workflow_id(case_id)).terminate("test")
 
-    response = await client.rule(case_id, sample_ruling())
+    response = await client.claim(case_id)
     queue = await client.queue()
 
     assert response.status_code == 409
@@ -169,7 +163,7 @@ async def test_ruling_for_ended_workflow_closes_case(
 async def test_ruling_for_unknown_party_is_rejected(
     client: PlatformClient, other_officer: PlatformClient, video: Path
 ) -> None:
-    case_id = await queued_case(client, video)
+    case_id = await claimed_case(client, video)
     ruling = sample_ruling()
     ruling["liabilities"][0]["party_id"] = "C"
 

@@ -29,6 +29,14 @@ async def queued_case(client: PlatformClient, video: Path) -> UUID:
     return case_id
 
 
+async def claimed_case(client: PlatformClient, video: Path) -> UUID:
+    """Queue the sample case and claim it as the client's signed-in officer."""
+    case_id = await queued_case(client, video)
+    claimed = await client.claim(case_id)
+    assert claimed.status_code == 200, claimed.text
+    return case_id
+
+
 async def case_outcome(temporal: Client, case_id: UUID) -> CaseOutcome:
     """Wait for the case workflow to finish and return its outcome."""
     handle = temporal.get_workflow_handle(

@@ -22,9 +22,16 @@ from contracts.case import (
     StoredEvidence,
     assign_party_ids,
 )
-from contracts.events import CaseClosed, CaseQueued, CaseRuled, EvidenceRejected
-from contracts.ruling import Ruling
+from contracts.events import (
+    CaseClosed,
+    CaseEscalated,
+    CaseQueued,
+    CaseRuled,
+    EvidenceRejected,
+)
+from contracts.ruling import Ruling, RulingDraft
 from contracts.workflow import (
+    CaseClaimed,
     CaseOutcome,
     CaseStage,
     CaseWorkflowInput,
@@ -86,6 +93,7 @@ class StandInActivities:
         self.queued: list[CaseQueued] = []
         self.sms: list[str] = []
         self.published: list[str] = []
+        self.escalations: list[CaseEscalated] = []
         self.queue_publish_done = asyncio.Event()
         self.queue_publish_done.set()
 
@@ -117,6 +125,10 @@ class StandInActivities:
         self.published.append(event.topic)
         await self.queue_publish_done.wait()
 
+    @activity.defn(name="publish_escalation")
+    async def publish_escalation(self, event: CaseEscalated) -> None:
+        self.escalations.append(event)
+
     @activity.defn(name="publish_ruling")
     async def publish_ruling(self, event: CaseRuled) -> None:
         self.published.append(event.topic)
@@ -138,6 +150,7 @@ class StandInActivities:
             self.examine_evidence,
             self.request_resubmission,
             self.queue_for_officer,
+            self.publish_escalation,
             self.publish_ruling,
             self.request_sms,
             self.publish_case_closed,
@@ -188,9 +201,19 @@ async def _wait_for_stage(
     raise AssertionError(f"workflow never reached {stage}")
 
 
+async def _claim(
+    handle: WorkflowHandle[RemoteLiabilityCaseWorkflow, CaseOutcome],
+) -> None:
+    """Claim the case as the sample ruling's officer, as the liability API does."""
+    await handle.signal(
+        RemoteLiabilityCaseWorkflow.case_claimed, CaseClaimed(officer_badge="330102")
+    )
+
+
 async def _rule_and_notify_insurers(
     handle: WorkflowHandle[RemoteLiabilityCaseWorkflow, CaseOutcome],
 ) -> None:
+    await _claim(handle)
     await handle.execute_update(
         RemoteLiabilityCaseWorkflow.submit_ruling,
         SubmitRulingInput(ruling=Ruling.model_validate(sample_ruling())),
@@ -258,11 +281,12 @@ async def test_ruling_naming_wrong_parties_is_rejected(
     async with worker:
         handle = await _start(dev_server, task_queue)
         await _wait_for_stage(handle, CaseStage.AWAITING_RULING)
+        await _claim(handle)
 
         with pytest.raises(WorkflowUpdateFailedError) as error:
             await handle.execute_update(
                 RemoteLiabilityCaseWorkflow.submit_ruling,
-                SubmitRulingInput(ruling=Ruling.model_validate(ruling)),
+                SubmitRulingInput(ruling=RulingDraft.model_validate(ruling)),
             )
         timeline = await handle.query(RemoteLiabilityCaseWorkflow.timeline)
         await handle.terminate()
@@ -277,6 +301,7 @@ async def test_second_ruling_is_rejected(dev_server: WorkflowEnvironment) -> Non
     async with worker:
         handle = await _start(dev_server, task_queue)
         await _wait_for_stage(handle, CaseStage.AWAITING_RULING)
+        await _claim(handle)
         await handle.execute_update(RemoteLiabilityCaseWorkflow.submit_ruling, ruling)
 
         with pytest.raises(WorkflowUpdateFailedError) as error:
@@ -428,6 +453,7 @@ async def test_ruling_accepted_before_queue_publish_completes(
 
         # Officers can see the case once Kafka has the event, before the activity
         # that published it is recorded as complete.
+        await _claim(handle)
         accepted = await handle.execute_update(
             RemoteLiabilityCaseWorkflow.submit_ruling,
             SubmitRulingInput(ruling=Ruling.model_validate(sample_ruling())),

@@ -20,6 +20,7 @@ from common.storage import EvidenceStore
 from contracts.custody import CustodyAction
 from contracts.events import (
     CaseClosed,
+    CaseEscalated,
     CaseQueued,
     CaseRuled,
     CustodyRecorded,
@@ -216,6 +217,10 @@ class CaseActivities:
         await self._publish(event)
 
     @activity.defn
+    async def publish_escalation(self, event: CaseEscalated) -> None:
+        await self._publish(event)
+
+    @activity.defn
     async def publish_ruling(self, event: CaseRuled) -> None:
         await self._publish(event)
 
@@ -243,6 +248,7 @@ class CaseActivities:
             self.examine_evidence,
             self.request_resubmission,
             self.queue_for_officer,
+            self.publish_escalation,
             self.publish_ruling,
             self.request_sms,
             self.publish_case_closed,

@@ -49,6 +49,7 @@ def subscribe_case_starter(
                     trace_id=event.trace_id,
                     resubmission_window_seconds=settings.evidence_resubmission_minutes
                     * 60,
+                    ruling_target_minutes=settings.ruling_target_minutes,
                 ),
                 id=workflow_id,
                 task_queue=settings.temporal_task_queue,

@@ -16,26 +16,33 @@ with workflow.unsafe.imports_passed_through():
     )
     from contracts.events import (
         CaseClosed,
+        CaseEscalated,
         CaseQueued,
         CaseRuled,
         EvidenceRejected,
         PartySummary,
         SmsRequested,
     )
-    from contracts.ruling import Ruling
+    from contracts.ruling import Ruling, RulingDraft, RulingProblem
     from contracts.workflow import (
+        CASE_CLAIMED_SIGNAL,
         CLAIM_OPENED_SIGNAL,
+        CLAIM_RELEASED_SIGNAL,
         CLAIM_SETTLED_SIGNAL,
+        DEFAULT_RULING_TARGET_MINUTES,
         EVIDENCE_RESUBMITTED_SIGNAL,
         INSURER_NOTIFIED_SIGNAL,
+        RULING_REJECTED,
         SUBMIT_RULING_UPDATE,
         TIMELINE_QUERY,
         WORKFLOW_NAME,
+        CaseClaimed,
         CaseOutcome,
         CaseStage,
         CaseTimeline,
         CaseWorkflowInput,
         ClaimOpenedSignal,
+        ClaimReleased,
         ClaimSettledSignal,
         EvidenceResubmittedSignal,
         InsurerNotified,
@@ -67,6 +74,8 @@ CHECK_TIMEOUT = timedelta(minutes=10)
 EVIDENCE_CHECKS_PATCH = "evidence-checks-with-resubmission"
 # Uploads a case may try, the first included, before it goes to on-scene handling.
 MAX_EVIDENCE_ATTEMPTS = 3
+# Cases started before the ruling target existed replay without its timer.
+RULING_TARGET_PATCH = "ruling-target-timer"
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -84,6 +93,8 @@ class RemoteLiabilityCaseWorkflow:
         self._claims_settled: dict[str, int] = {}
         self._replacement: StoredEvidence | None = None
         self._attempt = 1
+        self._claimed_by: str | None = None
+        self._escalated = False
 
     @workflow.run
     async def run(self, request: CaseWorkflowInput) -> CaseOutcome:
@@ -136,7 +147,11 @@ class RemoteLiabilityCaseWorkflow:
             retry_policy=PUBLISH_RETRY,
         )
         self._record("queued for officer")
-        await workflow.wait_condition(lambda: self._ruling is not None)
+        queued_at = workflow.now()
+        if workflow.patched(RULING_TARGET_PATCH):
+            await self._wait_for_ruling_or_escalate(request, queued_at)
+        else:
+            await workflow.wait_condition(lambda: self._ruling is not None)
         ruling = self._ruling
         assert ruling is not None
 
@@ -177,11 +192,40 @@ class RemoteLiabilityCaseWorkflow:
         await self._send_sms("claim_settled", {})
         return await self._close("settled")
 
+    async def _wait_for_ruling_or_escalate(
+        self, request: CaseWorkflowInput, queued_at: datetime
+    ) -> None:
+        """Wait for the ruling; past the target, alert supervisors and keep waiting."""
+        minutes = request.ruling_target_minutes or DEFAULT_RULING_TARGET_MINUTES
+        try:
+            await workflow.wait_condition(
+                lambda: self._ruling is not None, timeout=timedelta(minutes=minutes)
+            )
+            return
+        except TimeoutError:
+            pass
+        self._escalated = True
+        self._record("ruling overdue", f"target {minutes:g} min, escalated")
+        await workflow.execute_activity_method(
+            CaseActivities.publish_escalation,
+            CaseEscalated(
+                **self._event_fields(),
+                target_minutes=minutes,
+                queued_at=queued_at,
+                claimed_by=self._claimed_by,
+            ),
+            start_to_close_timeout=PUBLISH_TIMEOUT,
+            retry_policy=PUBLISH_RETRY,
+        )
+        await workflow.wait_condition(lambda: self._ruling is not None)
+
     @workflow.update(name=SUBMIT_RULING_UPDATE)
     def submit_ruling(self, request: SubmitRulingInput) -> RulingAccepted:
-        self._ruling = request.ruling
-        self._record("ruling accepted", f"officer {request.ruling.officer_id}")
-        return RulingAccepted(ruled_at=workflow.now(), ruling=request.ruling)
+        # The validator let the draft through, so it makes a consistent ruling.
+        ruling = Ruling.model_validate(request.ruling.model_dump())
+        self._ruling = ruling
+        self._record("ruling accepted", f"officer {ruling.officer_id}")
+        return RulingAccepted(ruled_at=workflow.now(), ruling=ruling)
 
     @submit_ruling.validator
     def _validate_ruling(self, request: SubmitRulingInput) -> None:
@@ -191,13 +235,14 @@ class RemoteLiabilityCaseWorkflow:
                 f"(it is {self._stage.value})",
                 type="CaseNotInQueue",
             )
-        expected = self._request.case.party_ids()
-        ruled = {item.party_id for item in request.ruling.liabilities}
-        if ruled != expected:
+        problems = self._claim_problems(request.ruling)
+        problems += self._party_problems(request.ruling)
+        problems += request.ruling.problems()
+        if problems:
             raise ApplicationError(
-                f"the ruling names parties {sorted(ruled)} but the case has "
-                f"{sorted(expected)}; give one liability for each party",
-                type="PartiesMismatch",
+                "; ".join(problem.message for problem in problems),
+                *[problem.model_dump() for problem in problems],
+                type=RULING_REJECTED,
             )
 
     @workflow.signal(name=EVIDENCE_RESUBMITTED_SIGNAL)
@@ -206,6 +251,55 @@ class RemoteLiabilityCaseWorkflow:
         # announcement after that changes nothing.
         if self._stage is CaseStage.AWAITING_RESUBMISSION and self._replacement is None:
             self._replacement = signal.video
+
+    def _claim_problems(self, draft: RulingDraft) -> list[RulingProblem]:
+        if self._claimed_by is None:
+            return [
+                RulingProblem(
+                    code="case_not_claimed",
+                    field="officer_id",
+                    message="the case is not claimed; claim it before ruling",
+                    message_zh="请先领取该案件再作出认定。",
+                )
+            ]
+        if draft.officer_id != self._claimed_by:
+            return [
+                RulingProblem(
+                    code="wrong_officer",
+                    field="officer_id",
+                    message=f"the case is claimed by officer {self._claimed_by}, "
+                    f"not {draft.officer_id or 'an unnamed officer'}",
+                    message_zh="该案件已由其他民警领取，您不能作出认定。",
+                )
+            ]
+        return []
+
+    def _party_problems(self, draft: RulingDraft) -> list[RulingProblem]:
+        expected = self._request.case.party_ids()
+        ruled = {item.party_id for item in draft.liabilities}
+        if ruled == expected:
+            return []
+        return [
+            RulingProblem(
+                code="parties_mismatch",
+                field="liabilities",
+                message=f"the ruling names parties {sorted(ruled)} but the case has "
+                f"{sorted(expected)}; give one liability for each party",
+                message_zh="认定的当事人与案件不符，请为每一方当事人认定责任。",
+            )
+        ]
+
+    @workflow.signal(name=CASE_CLAIMED_SIGNAL)
+    def case_claimed(self, signal: CaseClaimed) -> None:
+        if signal.officer_badge != self._claimed_by:
+            self._claimed_by = signal.officer_badge
+            self._record("case claimed", f"officer {signal.officer_badge}")
+
+    @workflow.signal(name=CLAIM_RELEASED_SIGNAL)
+    def claim_released(self, signal: ClaimReleased) -> None:
+        if signal.officer_badge == self._claimed_by:
+            self._claimed_by = None
+            self._record("claim released", f"officer {signal.officer_badge}")
 
     @workflow.signal(name=INSURER_NOTIFIED_SIGNAL)
     def insurer_notified(self, signal: InsurerNotified) -> None:

@@ -1,0 +1,384 @@
+// The officers' workbench: sign in, take a case from the queue, watch the video
+// and rule. Every call goes to the liability service that serves this page.
+"use strict";
+
+const CATEGORIES = [
+  ["full", "全部责任"],
+  ["primary", "主要责任"],
+  ["equal", "同等责任"],
+  ["secondary", "次要责任"],
+  ["none", "无责任"],
+];
+const state = { token: null, principal: null, caseId: null, renewTimer: null, queueTimer: null };
+const $ = (selector) => document.querySelector(selector);
+
+function text(tag, value, className) {
+  const element = document.createElement(tag);
+  element.textContent = value;
+  if (className) element.className = className;
+  return element;
+}
+
+async function call(method, path, body) {
+  const headers = { accept: "application/json" };
+  if (state.token) headers.authorization = `Bearer ${state.token}`;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const response = await fetch(path, {
+    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status === 401 && path !== "/auth/sign-in") {
+    signOut("登录已过期，请重新登录。");
+    throw new Error("not signed in");
+  }
+  const payload = response.status === 204 ? null : await response.json();
+  return { status: response.status, ok: response.ok, payload };
+}
+
+function problemText(payload) {
+  const detail = payload && payload.detail;
+  if (!detail) return "请求失败，请稍后重试。";
+  if (Array.isArray(detail)) return detail.map((item) => `${item.loc.slice(1).join(".")}: ${item.msg}`).join("；");
+  return detail.message_zh || detail.message;
+}
+
+function waited(seconds) {
+  const minutes = Math.floor(seconds / 60);
+  return minutes >= 60 ? `${Math.floor(minutes / 60)} 小时 ${minutes % 60} 分` : `${minutes} 分 ${seconds % 60} 秒`;
+}
+
+// Sign-in
+
+async function signIn(event) {
+  event.preventDefault();
+  const form = event.target;
+  const result = await call("POST", "/auth/sign-in", {
+    username: form.username.value, password: form.password.value,
+  });
+  if (!result.ok) {
+    $("#sign-in-error").textContent = result.status === 401 ? "用户名或密码错误。" : problemText(result.payload);
+    return;
+  }
+  state.token = result.payload.access_token;
+  state.principal = result.payload.principal;
+  sessionStorage.setItem("workbench", JSON.stringify({ token: state.token, principal: state.principal }));
+  form.password.value = "";
+  showSignedIn();
+}
+
+function signOut(message) {
+  state.token = null;
+  state.principal = null;
+  sessionStorage.removeItem("workbench");
+  clearInterval(state.renewTimer);
+  clearInterval(state.queueTimer);
+  for (const id of ["#who", "#queue-panel", "#case-panel", "#overdue-panel"]) $(id).hidden = true;
+  $("#sign-in-panel").hidden = false;
+  $("#sign-in-error").textContent = message || "";
+}
+
+function showSignedIn() {
+  const roles = state.principal.roles;
+  $("#sign-in-panel").hidden = true;
+  $("#who").hidden = false;
+  $("#who-name").textContent = `${state.principal.name}（警号 ${state.principal.badge_number}）`;
+  $("#queue-panel").hidden = false;
+  $("#overdue-panel").hidden = !roles.includes("supervisor");
+  loadQueue();
+  clearInterval(state.queueTimer);
+  state.queueTimer = setInterval(loadQueue, 5000);
+}
+
+// Queue
+
+async function loadQueue() {
+  const result = await call("GET", "/cases");
+  if (!result.ok) {
+    $("#queue-error").textContent = problemText(result.payload);
+    return;
+  }
+  $("#queue-error").textContent = "";
+  const body = $("#queue tbody");
+  body.replaceChildren();
+  const canRule = state.principal.roles.includes("officer");
+  for (const item of result.payload) {
+    const row = document.createElement("tr");
+    row.dataset.caseId = item.case_id;
+    if (item.escalated) row.className = "escalated";
+    const number = text("td", item.case_id.slice(0, 8));
+    if (item.escalated) number.append(" ", text("span", "已超时", "tag"));
+    row.append(number, text("td", item.address), text("td", item.plates.join("、")),
+      text("td", waited(item.waiting_seconds)));
+    const action = document.createElement("td");
+    if (canRule) {
+      const button = text("button", item.claimed_by_me ? "继续处理" : "领取");
+      button.type = "button";
+      button.addEventListener("click", () => claim(item.case_id));
+      action.append(button);
+    }
+    row.append(action);
+    body.append(row);
+  }
+  $("#queue-empty").hidden = result.payload.length > 0;
+  if (state.principal.roles.includes("supervisor")) loadOverdue();
+}
+
+async function loadOverdue() {
+  const result = await call("GET", "/supervisor/overdue");
+  if (!result.ok) return;
+  const body = $("#overdue tbody");
+  body.replaceChildren();
+  for (const item of result.payload) {
+    const row = document.createElement("tr");
+    row.append(text("td", item.case_id.slice(0, 8)), text("td", new Date(item.breached_at).toLocaleString("zh-CN")),
+      text("td", String(item.target_minutes)), text("td", item.claimed_by || "未领取"), text("td", item.status));
+    body.append(row);
+  }
+}
+
+async function claim(caseId) {
+  const result = await call("POST", `/cases/${caseId}/claim`);
+  if (!result.ok) {
+    $("#queue-error").textContent = problemText(result.payload);
+    loadQueue();
+    return;
+  }
+  await openCase(caseId, result.payload);
+}
+
+// The claim is a lease: renew it while the case is open, so an idle officer's
+// case goes back to the queue on its own.
+function keepLease(caseId, claim) {
+  clearInterval(state.renewTimer);
+  const every = Math.max(5, Math.floor(claim.lease_seconds / 3)) * 1000;
+  showLease(claim);
+  state.renewTimer = setInterval(async () => {
+    const result = await call("POST", `/cases/${caseId}/claim/renew`);
+    if (result.ok) {
+      showLease(result.payload);
+    } else {
+      clearInterval(state.renewTimer);
+      $("#lease-info").textContent = `领取已失效：${problemText(result.payload)}`;
+    }
+  }, every);
+}
+
+function showLease(claim) {
+  const until = new Date(claim.lease_expires_at).toLocaleTimeString("zh-CN");
+  $("#lease-info").textContent = `已由您领取，页面打开期间自动续期（当前至 ${until}）。`;
+}
+
+// Case file
+
+async function openCase(caseId, claim) {
+  const result = await call("GET", `/cases/${caseId}`);
+  if (!result.ok) {
+    $("#queue-error").textContent = problemText(result.payload);
+    return;
+  }
+  const file = result.payload;
+  const details = file.case;
+  state.caseId = caseId;
+  clearInterval(state.queueTimer);
+  $("#queue-panel").hidden = true;
+  $("#overdue-panel").hidden = true;
+  $("#case-panel").hidden = false;
+  $("#ruled").hidden = true;
+  $("#ruling-form").hidden = false;
+  $("#case-number").textContent = caseId.slice(0, 8);
+  $("#case-escalated").hidden = !file.escalated_at;
+  $("#accident-at").textContent = new Date(details.accident_at).toLocaleString("zh-CN");
+  $("#address").textContent = details.location.address;
+  $("#coordinates").textContent = `${details.location.latitude}, ${details.location.longitude}`;
+  $("#description").textContent = details.description || "（无）";
+  const facts = details.video.facts;
+  $("#video-facts").textContent = `${facts.codec}，${facts.width}×${facts.height}，${Math.round(facts.duration_seconds)} 秒`;
+  showVideo(file.video_url, details.video);
+  showThumbnails(details.video);
+  showParties(details.parties);
+  buildRulingForm(details.parties);
+  keepLease(caseId, claim);
+}
+
+function showVideo(url, video) {
+  const player = $("#video");
+  const fallback = $("#video-fallback");
+  fallback.hidden = true;
+  fallback.replaceChildren();
+  const explain = () => {
+    fallback.hidden = false;
+    fallback.replaceChildren(
+      `本浏览器无法播放此视频（编码 ${video.facts.codec}，手机常用的 HEVC/H.265 多数浏览器不支持）。请`,
+      Object.assign(text("a", "下载视频"), { href: url, download: "" }),
+      "后用本地播放器查看。");
+  };
+  player.onerror = explain;
+  const type = `${video.content_type}; codecs="${video.facts.codec === "hevc" ? "hvc1" : "avc1.42E01E"}"`;
+  if (video.facts.codec === "hevc" && player.canPlayType(type) === "") explain();
+  player.src = url;
+}
+
+function showThumbnails(video) {
+  const box = $("#thumbnails");
+  box.replaceChildren();
+  for (const thumbnail of video.thumbnails || []) {
+    const image = document.createElement("img");
+    image.src = thumbnail.url;
+    image.alt = `${thumbnail.at_seconds} 秒`;
+    image.title = image.alt;
+    image.addEventListener("click", () => { $("#video").currentTime = thumbnail.at_seconds; });
+    box.append(image);
+  }
+}
+
+function showParties(parties) {
+  const body = $("#parties tbody");
+  body.replaceChildren();
+  for (const party of parties) {
+    const row = document.createElement("tr");
+    row.append(text("td", party.party_id), text("td", party.name), text("td", party.plate),
+      text("td", party.insurer_code), text("td", party.policy_number));
+    body.append(row);
+  }
+}
+
+// Ruling form
+
+function buildRulingForm(parties) {
+  const form = $("#ruling-form");
+  form.reset();
+  clearProblems();
+  const body = $("#liabilities tbody");
+  body.replaceChildren();
+  for (const party of parties) {
+    const row = document.createElement("tr");
+    row.dataset.partyId = party.party_id;
+    const category = document.createElement("select");
+    category.name = `category-${party.party_id}`;
+    for (const [value, label] of CATEGORIES) category.append(Object.assign(text("option", label), { value }));
+    const share = Object.assign(document.createElement("input"), {
+      type: "number", min: 0, max: 100, step: 1, name: `share-${party.party_id}`, value: "0",
+    });
+    // Full and no liability fix the share, so the form fills it in.
+    category.addEventListener("change", () => {
+      if (category.value === "full") share.value = "100";
+      if (category.value === "none") share.value = "0";
+      checkForm();
+    });
+    share.addEventListener("input", checkForm);
+    const cell = document.createElement("td");
+    cell.append(category);
+    const shareCell = document.createElement("td");
+    shareCell.append(share);
+    row.append(text("td", `${party.party_id}（${party.plate}）`), cell, shareCell);
+    body.append(row);
+  }
+  form.facts.oninput = checkForm;
+  form.rule_applied.oninput = checkForm;
+}
+
+function readDraft() {
+  const form = $("#ruling-form");
+  const liabilities = [...document.querySelectorAll("#liabilities tbody tr")].map((row) => ({
+    party_id: row.dataset.partyId,
+    category: row.querySelector("select").value,
+    share: Number.parseInt(row.querySelector("input").value || "0", 10),
+  }));
+  return { facts: form.facts.value.trim(), rule_applied: form.rule_applied.value.trim(), liabilities };
+}
+
+// The same rules the service applies, checked as the officer types; the
+// service's answer is what counts.
+function localProblems(draft) {
+  const problems = [];
+  const add = (field, message) => problems.push({ field, message_zh: message });
+  for (const item of draft.liabilities) {
+    if (item.category === "full" && item.share !== 100) add("liabilities", `${item.party_id} 方为全部责任，比例应为 100。`);
+    if (item.category === "none" && item.share !== 0) add("liabilities", `${item.party_id} 方为无责任，比例应为 0。`);
+  }
+  const total = draft.liabilities.reduce((sum, item) => sum + item.share, 0);
+  if (total !== 100) add("liabilities", `各方责任比例之和应为 100，当前为 ${total}。`);
+  const equal = draft.liabilities.filter((item) => item.category === "equal").map((item) => item.share);
+  if (equal.length > 1 && Math.max(...equal) - Math.min(...equal) > 1) add("liabilities", "同等责任各方的比例应相同。");
+  return problems;
+}
+
+function clearProblems() {
+  for (const element of document.querySelectorAll("#ruling-form .error")) element.textContent = "";
+  for (const element of document.querySelectorAll("#ruling-form .invalid")) element.classList.remove("invalid");
+}
+
+function showProblems(problems) {
+  clearProblems();
+  const byField = {};
+  for (const problem of problems) (byField[problem.field] ||= []).push(problem.message_zh || problem.message);
+  for (const [field, messages] of Object.entries(byField)) {
+    const slot = document.querySelector(`#ruling-form .error[data-field="${field}"]`)
+      || document.querySelector('#ruling-form .error[data-field="form"]');
+    slot.textContent = messages.join(" ");
+    const inputs = field === "liabilities"
+      ? document.querySelectorAll("#liabilities input, #liabilities select")
+      : document.querySelectorAll(`#ruling-form [name="${field}"]`);
+    for (const input of inputs) input.classList.add("invalid");
+  }
+}
+
+function checkForm() {
+  showProblems(localProblems(readDraft()));
+}
+
+async function submitRuling(event) {
+  event.preventDefault();
+  const draft = readDraft();
+  const result = await call("POST", `/cases/${state.caseId}/ruling`, draft);
+  if (result.ok) {
+    clearInterval(state.renewTimer);
+    $("#ruling-form").hidden = true;
+    $("#ruled").hidden = false;
+    $("#lease-info").textContent = "";
+    $("#ruled-text").textContent = `认定已提交（${new Date(result.payload.ruled_at).toLocaleString("zh-CN")}），责任认定书生成后将发送给各方当事人。`;
+    showRulingDocument(state.caseId);
+    return;
+  }
+  const detail = result.payload && result.payload.detail;
+  if (detail && Array.isArray(detail.problems)) {
+    showProblems(detail.problems);
+  } else if (Array.isArray(detail)) {
+    showProblems(detail.map((item) => ({ field: item.loc[1] || "form", message: item.msg })));
+  } else {
+    showProblems([{ field: "form", message_zh: problemText(result.payload) }]);
+  }
+}
+
+// The signed ruling document, once the service offers it for the case.
+async function showRulingDocument(caseId) {
+  const slot = $("#ruling-document");
+  slot.replaceChildren();
+  const result = await call("GET", `/cases/${caseId}`);
+  const url = result.ok && result.payload.ruling_document_url;
+  if (url) slot.append(Object.assign(text("a", "查看已签名的责任认定书（PDF）"), { href: url, target: "_blank" }));
+}
+
+async function release() {
+  await call("DELETE", `/cases/${state.caseId}/claim`);
+  backToQueue();
+}
+
+function backToQueue() {
+  clearInterval(state.renewTimer);
+  $("#video").removeAttribute("src");
+  $("#case-panel").hidden = true;
+  state.caseId = null;
+  showSignedIn();
+}
+
+$("#sign-in-form").addEventListener("submit", signIn);
+$("#sign-out").addEventListener("click", () => signOut());
+$("#ruling-form").addEventListener("submit", submitRuling);
+$("#release").addEventListener("click", release);
+$("#back").addEventListener("click", backToQueue);
+
+const saved = sessionStorage.getItem("workbench");
+if (saved) {
+  Object.assign(state, JSON.parse(saved));
+  showSignedIn();
+}

@@ -1,0 +1,140 @@
+"""The officers' workbench in headless Chromium, against the running services.
+
+An officer signs in, finds the case in the queue with its waiting time, claims it,
+plays and seeks the video, sees the parties and the place, has a wrong ruling
+rejected next to the fields at fault, and rules. The case then settles.
+"""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import BrowserContext, async_playwright, expect
+from temporalio.client import Client
+
+from demo.client import PlatformClient
+from tests.support.cases import case_outcome, queued_case
+from tests.support.platform import PlatformProcesses
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
+
+CHROMIUM = "/usr/bin/chromium"
+# Headless flags for these machines; the last four keep Chromium from calling
+# outside hosts in the background.
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SEEK_TO_SECONDS = 6.0
+
+
+@pytest.fixture
+async def browser(tmp_path: Path) -> AsyncIterator[BrowserContext]:
+    """A desktop-sized Chromium with a fresh profile in the test's tmp dir."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing; run make browser")
+    async with async_playwright() as playwright:
+        context = await playwright.chromium.launch_persistent_context(
+            str(tmp_path / "profile"),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 1280, "height": 900},
+            locale="zh-CN",
+        )
+        try:
+            yield context
+        finally:
+            await context.close()
+
+
+async def test_officer_rules_through_workbench(
+    browser: BrowserContext,
+    client: PlatformClient,
+    temporal: Client,
+    platform: PlatformProcesses,
+    video: Path,
+) -> None:
+    case_id = await queued_case(client, video)
+    page = await browser.new_page()
+    await page.goto(f"{platform.urls.liability}/workbench/")
+
+    # Sign in and claim the case from the queue.
+    await page.get_by_label("用户名").fill("officer")
+    await page.get_by_label("密码").fill("officer-local")
+    await page.get_by_role("button", name="登录").click()
+    row = page.locator(f'tr[data-case-id="{case_id}"]')
+    await expect(row).to_contain_text("浙A12345")
+    await expect(row).to_contain_text("秒")
+    await row.get_by_role("button", name="领取").click()
+    await expect(page.locator("#case-panel")).to_be_visible()
+    await expect(page.locator("#lease-info")).to_contain_text("已由您领取")
+
+    # The video plays and seeks: the browser fetches the part it needs by range.
+    await page.wait_for_function("document.querySelector('#video').readyState >= 1")
+    duration = await page.evaluate("document.querySelector('#video').duration")
+    position = await page.evaluate(
+        """(target) => new Promise((resolve) => {
+            const video = document.querySelector('#video');
+            video.addEventListener('seeked', () => resolve(video.currentTime),
+                                   { once: true });
+            video.currentTime = target;
+        })""",
+        SEEK_TO_SECONDS,
+    )
+    fallback_hidden = await page.locator("#video-fallback").is_hidden()
+
+    # The parties and the place are on the page.
+    await expect(page.locator("#parties tbody tr")).to_have_count(2)
+    await expect(page.locator("#parties")).to_contain_text("浙B67890")
+    await expect(page.locator("#address")).to_contain_text("文三路")
+
+    # A wrong ruling is rejected next to the fields at fault.
+    form = page.locator("#ruling-form")
+    await form.locator('select[name="category-A"]').select_option("none")
+    await form.locator('input[name="share-A"]').fill("10")
+    await form.locator('select[name="category-B"]').select_option("full")
+    await page.get_by_role("button", name="提交认定").click()
+    liabilities_error = form.locator('.error[data-field="liabilities"]')
+    await expect(liabilities_error).to_contain_text("A 方为无责任，比例应为 0")
+    await expect(form.locator('.error[data-field="facts"]')).to_contain_text(
+        "请填写事故事实"
+    )
+    await expect(form.locator('input[name="share-A"]')).to_have_class("invalid")
+    await page.screenshot(path=platform.log_dir / "workbench-rejected.png")
+
+    # The corrected ruling is accepted.
+    await form.locator('select[name="category-A"]').select_option("none")
+    await form.get_by_label("事故事实").fill("B 车未与前车保持安全距离，追尾 A 车。")
+    await form.get_by_label("适用条款").fill("《道路交通安全法》第四十三条")
+    await page.get_by_role("button", name="提交认定").click()
+    await expect(page.locator("#ruled-text")).to_contain_text("认定已提交")
+    await page.screenshot(path=platform.log_dir / "workbench-ruled.png", full_page=True)
+    outcome = await case_outcome(temporal, case_id)
+
+    assert duration == pytest.approx(8.0, abs=0.5)
+    assert position == pytest.approx(SEEK_TO_SECONDS, abs=0.5)
+    assert fallback_hidden
+    assert outcome.outcome == "settled"
+    ruled = next(e for e in outcome.timeline if e.step == "ruling accepted")
+    assert ruled.detail == "officer 330102"
+
+
+async def test_workbench_rejects_wrong_password(
+    browser: BrowserContext, platform: PlatformProcesses
+) -> None:
+    page = await browser.new_page()
+    await page.goto(f"{platform.urls.liability}/workbench/")
+
+    await page.get_by_label("用户名").fill("officer")
+    await page.get_by_label("密码").fill("wrong")
+    await page.get_by_role("button", name="登录").click()
+
+    await expect(page.locator("#sign-in-error")).to_have_text("用户名或密码错误。")
+    await expect(page.locator("#queue-panel")).to_be_hidden()

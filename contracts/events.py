@@ -93,15 +93,30 @@ class CaseRuled(Event):
     ruling: Ruling
 
 
+class OtherParty(BaseModel):
+    """Another insurer's party, reduced to what a claim against it needs."""
+
+    party_id: str
+    name_masked: str = Field(description="Family name only, e.g. 李*")
+    plate_masked: str = Field(description="Region and last two characters, 浙B***90")
+    insurer_code: InsurerCode
+
+
 class InsurerNotification(Event):
-    """A ruling as one insurer receives it, on that insurer's own topic."""
+    """A ruling as one insurer receives it, on that insurer's own topic.
+
+    Version 2 adds ``other_parties``. The insurer gets its own insured parties in
+    full and the other parties masked, never their phone numbers or policies.
+    """
 
     topic: ClassVar[str] = "insurer.{insurer_code}.notifications"
 
+    schema_version: int = 2
     insurer_code: InsurerCode
     accident_at: datetime
     location: Location
     insured_parties: list[PartySummary]
+    other_parties: list[OtherParty] = Field(default_factory=list)
     ruling: Ruling
 
     @staticmethod

@@ -13,6 +13,7 @@ from common.logging import configure_logging
 from common.outbox import relaying
 from common.temporal import connect_temporal
 from contracts.events import CaseRuled, ClaimOpened, ClaimSettled
+from services.insurance.contracts_api import router as contracts_router
 from services.insurance.handlers import subscribe_insurance
 from services.insurance.settings import InsuranceSettings
 from services.insurance.store import InsuranceStore
@@ -39,5 +40,7 @@ def create_app(settings: InsuranceSettings | None = None) -> FastAPI:
             yield
 
     app = FastAPI(title="Dingze insurance", version="1", lifespan=lifespan)
+    app.state.kafka_bootstrap = settings.kafka_bootstrap
+    app.include_router(contracts_router)
     install_common_handlers(app)
     return app

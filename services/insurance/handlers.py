@@ -5,7 +5,6 @@ so a redelivered ruling queues nothing twice. Signals to the workflow are sent
 again on redelivery, which the workflow ignores when it already knows them.
 """
 
-import uuid
 from uuid import UUID
 
 import structlog
@@ -26,6 +25,7 @@ from contracts.workflow import (
     InsurerNotified,
     case_workflow_id,
 )
+from services.insurance.minimisation import notification_for
 from services.insurance.store import InsuranceStore
 
 log = structlog.get_logger(__name__)
@@ -55,20 +55,6 @@ async def _signal_case(
     return True
 
 
-def notify_insurer(event: CaseRuled, insurer_code: str) -> InsurerNotification:
-    """Build one insurer's notification, with an event id fixed by the ruling."""
-    return InsurerNotification(
-        event_id=uuid.uuid5(event.event_id, insurer_code),
-        case_id=event.case_id,
-        trace_id=event.trace_id,
-        insurer_code=insurer_code,
-        accident_at=event.accident_at,
-        location=event.location,
-        insured_parties=[p for p in event.parties if p.insurer_code == insurer_code],
-        ruling=event.ruling,
-    )
-
-
 def subscribe_insurance(
     broker: KafkaBroker,
     settings: PlatformSettings,
@@ -80,7 +66,7 @@ def subscribe_insurance(
     @subscribe(broker, settings, "insurance", CaseRuled.topic)
     async def on_case_ruled(event: CaseRuled) -> None:
         insurer_codes = sorted({party.insurer_code for party in event.parties})
-        notifications = [notify_insurer(event, code) for code in insurer_codes]
+        notifications = [notification_for(event, code) for code in insurer_codes]
         for code in insurer_codes:
             topic = InsurerNotification.topic_for(code)
             if topic not in insurer_topics:

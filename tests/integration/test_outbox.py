@@ -2,20 +2,17 @@
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from common.settings import PlatformSettings
-from contracts.case import Location
-from contracts.events import CaseRuled, InsurerNotification, PartySummary
-from contracts.ruling import Ruling
-from demo.client import PlatformClient, sample_ruling
+from contracts.events import CaseRuled, InsurerNotification
+from demo.client import PlatformClient
 from tests.support.cases import submitted_case
+from tests.support.insurers import case_records, ruled_event, send_event
 from tests.support.platform import PlatformProcesses
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
@@ -66,84 +63,23 @@ async def test_submission_survives_intake_killed_before_relay(
     assert sent[0]["sent_at"] is not None
 
 
-def _ruled_event(case_id: UUID) -> CaseRuled:
-    parties = [
-        PartySummary(
-            party_id=party_id,
-            name=name,
-            plate=plate,
-            insurer_code=insurer,
-            policy_number=f"POLICY-{party_id}",
-        )
-        for party_id, name, plate, insurer in (
-            ("A", "张伟", "浙A12345", "CPIC"),
-            ("B", "李娜", "浙B67890", "TPIC"),
-        )
-    ]
-    return CaseRuled(
-        case_id=case_id,
-        accident_at=datetime.now(UTC),
-        location=Location(latitude=30.27, longitude=120.15, address="杭州市文三路"),
-        parties=parties,
-        ruling=Ruling.model_validate(sample_ruling()),
-    )
-
-
-async def _notifications_on_topic(
-    settings: PlatformSettings, topic: str, case_id: UUID
-) -> list[InsurerNotification]:
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=settings.kafka_bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    found: list[InsurerNotification] = []
-    try:
-        batches = await consumer.getmany(timeout_ms=3000)
-        while batches:
-            for records in batches.values():
-                found += [
-                    InsurerNotification.model_validate_json(record.value)
-                    for record in records
-                    if record.key == str(case_id).encode()
-                ]
-            batches = await consumer.getmany(timeout_ms=1000)
-    finally:
-        await consumer.stop()
-    return found
-
-
 async def test_ruling_redelivered_after_kill_notifies_once(
     platform: PlatformProcesses, settings: PlatformSettings
 ) -> None:
     prefix = platform.env["DINGZE_KAFKA_TOPIC_PREFIX"]
-    event = _ruled_event(uuid.uuid4())
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
-    await producer.start()
-    try:
-        await producer.send_and_wait(
-            f"{prefix}{CaseRuled.topic}",
-            event.model_dump_json().encode(),
-            key=str(event.case_id).encode(),
-        )
-        # Killed as soon as the effect is committed, before or just after the
-        # offset commit; the same event is then delivered again either way.
-        for _ in range(100):
-            if await _outbox_rows(settings.database_url, "insurance", event.case_id):
-                break
-            await asyncio.sleep(0.05)
-        platform.kill("insurance")
-        platform.start("insurance", "services.insurance")
-        platform.wait_healthy("insurance")
-        await producer.send_and_wait(
-            f"{prefix}{CaseRuled.topic}",
-            event.model_dump_json().encode(),
-            key=str(event.case_id).encode(),
-        )
-    finally:
-        await producer.stop()
+    event = ruled_event(uuid.uuid4(), ("CPIC", "TPIC"))
+    ruled_topic = f"{prefix}{CaseRuled.topic}"
+    await send_event(settings.kafka_bootstrap, ruled_topic, event)
+    # Killed as soon as the effect is committed, before or just after the offset
+    # commit; the same event is then delivered again either way.
+    for _ in range(100):
+        if await _outbox_rows(settings.database_url, "insurance", event.case_id):
+            break
+        await asyncio.sleep(0.05)
+    platform.kill("insurance")
+    platform.start("insurance", "services.insurance")
+    platform.wait_healthy("insurance")
+    await send_event(settings.kafka_bootstrap, ruled_topic, event)
     platform.wait_for_log("insurance", "ruling already handled")
     for _ in range(100):
         rows = await _outbox_rows(settings.database_url, "insurance", event.case_id)
@@ -153,9 +89,14 @@ async def test_ruling_redelivered_after_kill_notifies_once(
 
     outbox = await _outbox_rows(settings.database_url, "insurance", event.case_id)
     by_insurer = {
-        code: await _notifications_on_topic(
-            settings, f"{prefix}{InsurerNotification.topic_for(code)}", event.case_id
-        )
+        code: [
+            InsurerNotification.model_validate_json(value)
+            for value in await case_records(
+                settings.kafka_bootstrap,
+                f"{prefix}{InsurerNotification.topic_for(code)}",
+                event.case_id,
+            )
+        ]
         for code in ("CPIC", "TPIC")
     }
 

@@ -1,0 +1,71 @@
+"""Ruled cases sent straight to insurance, and what insurers find on their topics."""
+
+from datetime import UTC, datetime
+from uuid import UUID
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from contracts.case import Location
+from contracts.events import CaseRuled, Event, PartySummary
+from contracts.ruling import Ruling
+from demo.client import sample_ruling
+
+
+def ruled_event(case_id: UUID, insurers: tuple[str, str]) -> CaseRuled:
+    """Return a ruling on two parties, A insured by the first insurer, B the second."""
+    parties = [
+        PartySummary(
+            party_id=party_id,
+            name=name,
+            plate=plate,
+            insurer_code=insurer,
+            policy_number=policy,
+        )
+        for party_id, name, plate, insurer, policy in (
+            ("A", "张伟", "浙A12345", insurers[0], "PDAA2026330100001234"),
+            ("B", "李娜", "浙B67890", insurers[1], "ADZH2026330200005678"),
+        )
+    ]
+    return CaseRuled(
+        case_id=case_id,
+        accident_at=datetime.now(UTC),
+        location=Location(latitude=30.27, longitude=120.15, address="杭州市文三路"),
+        parties=parties,
+        ruling=Ruling.model_validate(sample_ruling()),
+    )
+
+
+async def send_event(bootstrap: str, topic: str, event: Event) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            topic, event.model_dump_json().encode(), key=str(event.case_id).encode()
+        )
+    finally:
+        await producer.stop()
+
+
+async def case_records(bootstrap: str, topic: str, case_id: UUID) -> list[bytes]:
+    """Read a topic from its start and return the values keyed by the case."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    found: list[bytes] = []
+    try:
+        batches = await consumer.getmany(timeout_ms=3000)
+        while batches:
+            for records in batches.values():
+                found += [
+                    record.value
+                    for record in records
+                    if record.key == str(case_id).encode()
+                ]
+            batches = await consumer.getmany(timeout_ms=1000)
+    finally:
+        await consumer.stop()
+    return found

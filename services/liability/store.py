@@ -75,15 +75,21 @@ class QueueStore:
                 event.occurred_at,
             )
 
-    async def queued(self, limit: int, badge: str) -> list[QueuedCaseRecord]:
-        """Return unclaimed cases and those ``badge`` holds, escalated ones first."""
+    async def queued(
+        self, limit: int, badge: str, include_claimed: bool = False
+    ) -> list[QueuedCaseRecord]:
+        """Return unclaimed cases and those ``badge`` holds, escalated ones first.
+
+        With ``include_claimed``, cases under other officers' live claims too.
+        """
         rows = await self._pool.fetch(
             f"SELECT {_COLUMNS} FROM cases WHERE status = 'queued'"
-            " AND (lease_expires_at IS NULL OR lease_expires_at <= now()"
+            " AND ($3 OR lease_expires_at IS NULL OR lease_expires_at <= now()"
             "      OR claimed_by = $2)"
             " ORDER BY escalated_at IS NULL, queued_at LIMIT $1",
             limit,
             badge,
+            include_claimed,
         )
         return [_record(row) for row in rows]
 

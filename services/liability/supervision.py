@@ -36,10 +36,10 @@ class Assigned(BaseModel):
 async def reassign_case(
     case_id: UUID, body: Reassignment, runtime: Runtime, supervisor: Supervisor
 ) -> Assigned:
-    """Give a queued case to an officer, taking it from whoever holds it."""
-    lease = runtime.settings.liability_claim_lease_seconds
+    """Assign a queued case to an officer, replacing any other officer's claim."""
+    lease = timedelta(seconds=runtime.settings.liability_claim_lease_seconds)
     previous = await runtime.claims.holder(case_id)
-    claim = await runtime.claims.assign(case_id, body.officer_badge, lease_of(lease))
+    claim = await runtime.claims.assign(case_id, body.officer_badge, lease)
     if claim.outcome is not ClaimOutcome.CLAIMED:
         raise claim_refused(case_id, claim)
     await signal_case(
@@ -88,7 +88,3 @@ async def audit_entries(
 ) -> list[AuditEntry]:
     """Return the audit log's latest entries, newest first, of one case or of all."""
     return await runtime.audit.entries(case_id, limit)
-
-
-def lease_of(seconds: int) -> timedelta:
-    return timedelta(seconds=seconds)

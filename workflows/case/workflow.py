@@ -94,7 +94,6 @@ class RemoteLiabilityCaseWorkflow:
         self._replacement: StoredEvidence | None = None
         self._attempt = 1
         self._claimed_by: str | None = None
-        self._escalated = False
 
     @workflow.run
     async def run(self, request: CaseWorkflowInput) -> CaseOutcome:
@@ -204,7 +203,6 @@ class RemoteLiabilityCaseWorkflow:
             return
         except TimeoutError:
             pass
-        self._escalated = True
         self._record("ruling overdue", f"target {minutes:g} min, escalated")
         await workflow.execute_activity_method(
             CaseActivities.publish_escalation,

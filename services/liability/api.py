@@ -71,6 +71,7 @@ class QueuedCase(BaseModel):
     queued_at: datetime
     waiting_seconds: int
     escalated: bool
+    urgent: bool
     claimed_by_me: bool
     claimed_by: str | None = Field(
         description="The officer holding a live claim; listed for supervisors"
@@ -169,7 +170,7 @@ async def list_queue(
     principal: Staff,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[QueuedCase]:
-    """List cases to rule: escalated first, then longest waiting first.
+    """List cases to rule: urgent or escalated first, then longest waiting first.
 
     Officers do not see cases under another officer's live claim; supervisors see
     every queued case with its claimant, to reassign it.
@@ -185,6 +186,7 @@ async def list_queue(
             queued_at=item.queued_at,
             waiting_seconds=int((now - item.queued_at).total_seconds()),
             escalated=item.escalated_at is not None,
+            urgent=item.urgent_at is not None,
             claimed_by_me=_live_claimant(item, now) == principal.badge_number,
             claimed_by=_live_claimant(item, now),
             address=item.event.location.address,

@@ -13,7 +13,7 @@ from identity.api import require_role
 from identity.roles import Role, StaffPrincipal
 from services.liability.api import ERRORS, Runtime, claim_refused
 from services.liability.audit import AuditEntry
-from services.liability.claims import ClaimOutcome
+from services.liability.claims import Claim, ClaimOutcome
 from services.liability.store import OverdueCase
 from services.liability.workflow_calls import signal_case
 
@@ -24,6 +24,10 @@ Supervisor = Annotated[StaffPrincipal, Depends(require_role(Role.SUPERVISOR))]
 
 class Reassignment(BaseModel):
     officer_badge: str = Field(min_length=1, max_length=32)
+
+
+class Priority(BaseModel):
+    urgent: bool
 
 
 class Assigned(BaseModel):
@@ -67,6 +71,19 @@ async def reassign_case(
         claimed_by=claim.claimed_by,
         lease_expires_at=claim.lease_expires_at,
     )
+
+
+@router.put("/cases/{case_id}/priority", responses=ERRORS)
+async def set_priority(
+    case_id: UUID, body: Priority, runtime: Runtime, supervisor: Supervisor
+) -> Priority:
+    """Mark a queued case urgent, so it heads the queue, or clear the mark."""
+    if not await runtime.queue.mark_urgent(case_id, body.urgent):
+        raise claim_refused(case_id, Claim(ClaimOutcome.NOT_QUEUED))
+    await runtime.audit.record(
+        supervisor, "priority", case_id, detail={"urgent": body.urgent}
+    )
+    return body
 
 
 @router.get("/supervisor/overdue", responses=ERRORS)

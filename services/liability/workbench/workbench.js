@@ -105,8 +105,9 @@ async function loadQueue() {
   for (const item of result.payload) {
     const row = document.createElement("tr");
     row.dataset.caseId = item.case_id;
-    if (item.escalated) row.className = "escalated";
+    if (item.escalated || item.urgent) row.className = "escalated";
     const number = text("td", item.case_id.slice(0, 8));
+    if (item.urgent) number.append(" ", text("span", "紧急", "tag"));
     if (item.escalated) number.append(" ", text("span", "已超时", "tag"));
     row.append(number, text("td", item.address), text("td", item.plates.join("、")),
       text("td", waited(item.waiting_seconds)), text("td", item.claimed_by || "—"));
@@ -117,7 +118,9 @@ async function loadQueue() {
       button.addEventListener("click", () => claim(item.case_id));
       action.append(button);
     }
-    if (state.principal.roles.includes("supervisor")) action.append(reassignControl(item.case_id));
+    if (state.principal.roles.includes("supervisor")) {
+      action.append(reassignControl(item.case_id), urgencyControl(item));
+    }
     row.append(action);
     body.append(row);
   }
@@ -140,6 +143,17 @@ function reassignControl(caseId) {
   });
   box.append(badge, button);
   return box;
+}
+
+function urgencyControl(item) {
+  const button = text("button", item.urgent ? "取消紧急" : "标为紧急");
+  button.type = "button";
+  button.addEventListener("click", async () => {
+    const result = await call("PUT", `/cases/${item.case_id}/priority`, { urgent: !item.urgent });
+    $("#queue-error").textContent = result.ok ? "" : problemText(result.payload);
+    loadQueue();
+  });
+  return button;
 }
 
 async function loadOverdue() {

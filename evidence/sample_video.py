@@ -32,16 +32,21 @@ def write_walkaround_video(
     tags: RecordingTags | None = None,
     brightness: float = 1.0,
     textured: bool = True,
+    grain: int = 0,
 ) -> Path:
     """Write an H.264 MP4 (a QuickTime file with Apple tags) and return its path.
 
     ``brightness`` scales every pixel, and ``textured`` adds the fine detail of a
     real street. A scene without texture has almost no edges and reads as blurred.
+    ``grain`` (0-255) adds random noise of that amplitude to every pixel. Noise does
+    not compress, so it makes a file of many megabytes per second, for tests that
+    need large uploads.
     """
     tags = tags or RecordingTags()
     container_format = "mov" if tags.apple else "mp4"
     options = {"movflags": "use_metadata_tags"} if tags.apple else {}
     texture = _texture(width, height) if textured else None
+    rng = np.random.default_rng(seed=0)
     with av.open(
         str(path), mode="w", format=container_format, options=options
     ) as container:
@@ -55,6 +60,9 @@ def write_walkaround_video(
         frames = int(seconds * fps)
         for index in range(frames):
             image = _scene(index / frames, width, height, texture, brightness)
+            if grain:
+                noise = rng.integers(-grain, grain + 1, image.shape, dtype=np.int16)
+                image = np.clip(image + noise, 0, 255).astype(np.uint8)
             frame = av.VideoFrame.from_ndarray(image, format="rgb24")
             for packet in stream.encode(frame):
                 container.mux(packet)

@@ -25,6 +25,7 @@ from contracts.case import (
 from contracts.custody import CustodyAction
 from contracts.events import CaseSubmitted, EvidenceRejected
 from evidence import VideoRejectedError, probe_video
+from services.intake.callers import OptionalStaff
 from services.intake.custody import CustodyEntry
 from services.intake.eligibility import EligibilityDecision, decide
 from services.intake.problems import (
@@ -59,6 +60,10 @@ class CaseCreated(BaseModel):
     status: str
     parties: list[dict[str, str]]
     eligibility: EligibilityDecision
+    reporter_badge: str | None = Field(
+        default=None,
+        description="Badge number of the auxiliary officer who opened the case",
+    )
 
 
 class CaseView(BaseModel):
@@ -96,7 +101,9 @@ async def check_eligibility(
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def create_case(body: NewCase, runtime: Runtime) -> CaseCreated:
+async def create_case(
+    body: NewCase, runtime: Runtime, officer: OptionalStaff
+) -> CaseCreated:
     """Open a case; parties are named A, B, C… in the order given.
 
     The eligibility rules run first. A case that fails one is stored with status
@@ -116,6 +123,9 @@ async def create_case(body: NewCase, runtime: Runtime) -> CaseCreated:
     )
     trace_id = uuid.uuid4().hex
     case_status = await runtime.cases.create(case, trace_id, body.eligibility, decision)
+    badge = None if officer is None else officer.badge_number
+    if badge is not None:
+        await runtime.cases.set_reporter_badge(case.case_id, badge)
     if decision.eligible:
         log.info("case opened", case_id=str(case.case_id), trace_id=trace_id)
     else:
@@ -130,6 +140,7 @@ async def create_case(body: NewCase, runtime: Runtime) -> CaseCreated:
         status=case_status,
         parties=[{"party_id": p.party_id, "plate": p.plate} for p in case.parties],
         eligibility=decision,
+        reporter_badge=badge,
     )
 
 

@@ -234,3 +234,16 @@ class CaseStore:
 
     async def append_custody(self, entry: CustodyEntry) -> None:
         await append_custody(self._pool, entry)
+
+    async def set_reporter_badge(self, case_id: UUID, badge_number: str) -> None:
+        await self._pool.execute(
+            "UPDATE cases SET reporter_badge = $2 WHERE case_id = $1",
+            case_id,
+            badge_number,
+        )
+
+    async def reporter_badge(self, case_id: UUID) -> str | None:
+        badge: str | None = await self._pool.fetchval(
+            "SELECT reporter_badge FROM cases WHERE case_id = $1", case_id
+        )
+        return badge

@@ -105,6 +105,8 @@ class PlatformProcesses:
             "DINGZE_SIMULATED_SETTLE_DELAY_SECONDS": "0",
             "DINGZE_IDENTITY_PROVIDER": "local",
             "DINGZE_IDENTITY_SIGNING_KEY_FILE": str(signing_key),
+            # The smallest part S3 takes, so a test video of a few MiB has parts.
+            "DINGZE_INTAKE_PART_SIZE_BYTES": str(5 * 1024 * 1024),
             **{
                 f"DINGZE_{name.upper()}_PORT": str(port) for name, port in ports.items()
             },

@@ -4,6 +4,7 @@ Keys are ``documents/<number>/v<version>.pdf`` and ``.json`` beside it. A versio
 written once, and a retried issue writes the same bytes again.
 """
 
+import hashlib
 from typing import Protocol
 
 from contracts.documents import IssuedDocument
@@ -22,7 +23,9 @@ def record_key(document_number: str, version: int) -> str:
 class ObjectStore(Protocol):
     """The part of common.storage.EvidenceStore that the archive uses."""
 
-    async def put_bytes(self, key: str, data: bytes, content_type: str) -> None: ...
+    async def put_bytes(
+        self, key: str, data: bytes, content_type: str, sha256: str
+    ) -> None: ...
 
     async def get_bytes(self, key: str) -> bytes: ...
 
@@ -35,11 +38,15 @@ class DocumentArchive:
 
     async def put(self, issued: IssuedDocument, pdf: bytes) -> None:
         """Store the PDF, then its record, so a record never names a missing file."""
-        await self._store.put_bytes(issued.object_key, pdf, "application/pdf")
+        await self._store.put_bytes(
+            issued.object_key, pdf, "application/pdf", issued.sha256
+        )
+        record = issued.model_dump_json().encode()
         await self._store.put_bytes(
             record_key(issued.document_number, issued.version),
-            issued.model_dump_json().encode(),
+            record,
             "application/json",
+            hashlib.sha256(record).hexdigest(),
         )
 
     async def records(self, document_number: str) -> list[IssuedDocument]:

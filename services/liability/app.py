@@ -20,6 +20,7 @@ from contracts.events import (
     CaseEscalated,
     CaseQueued,
     CaseReconsiderationRequested,
+    CustodyRecorded,
 )
 from decision_support import load_accident_types
 from documents.archive import DocumentArchive
@@ -61,6 +62,7 @@ def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
                 CaseEscalated.topic,
                 CaseClosed.topic,
                 CaseReconsiderationRequested.topic,
+                CustodyRecorded.topic,
             ],
         )
         pool = await create_pool(settings.database_url, "liability")
@@ -83,6 +85,7 @@ def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
             documents=DocumentArchive(evidence),
             document_public_key=public_key,
             reconsiderations=reconsiderations,
+            broker=broker,
         )
         async with consuming(broker, pool):
             yield

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from faststream.kafka import KafkaBroker
 from temporalio.client import Client
 
 from common.storage import EvidenceStore
@@ -27,3 +28,4 @@ class LiabilityRuntime:
     documents: DocumentArchive
     document_public_key: Ed25519PublicKey
     reconsiderations: ReconsiderationStore
+    broker: KafkaBroker

@@ -43,7 +43,9 @@ class MemoryStore:
     def __init__(self) -> None:
         self.objects: dict[str, bytes] = {}
 
-    async def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
+    async def put_bytes(
+        self, key: str, data: bytes, content_type: str, sha256: str
+    ) -> None:
         self.objects[key] = data
 
     async def get_bytes(self, key: str) -> bytes:

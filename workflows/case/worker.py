@@ -22,7 +22,7 @@ from documents.keys import load_private_key
 from identity.party_access import PartyTokens
 from services.intake.settings import IntakeSettings
 from workflows.case.activities import CaseActivities
-from workflows.case.starter import subscribe_case_starter
+from workflows.case.starter import subscribe_case_starter, subscribe_resubmissions
 from workflows.case.workflow import RemoteLiabilityCaseWorkflow
 from workflows.review.activities import (
     RULING_LINK_LIFETIME,
@@ -44,6 +44,7 @@ async def run_worker(settings: PlatformSettings) -> None:
     client = await connect_temporal(settings)
     broker = make_broker(settings, "case-worker")
     subscribe_case_starter(broker, client, settings)
+    subscribe_resubmissions(broker, client, settings)
     pool = await create_pool(settings.database_url, CASE_WORKER_SCHEMA)
     evidence = EvidenceStore(settings)
     activities = CaseActivities(settings, pool, evidence)

@@ -11,6 +11,7 @@ from temporalio.workflow import ParentClosePolicy
 with workflow.unsafe.imports_passed_through():
     from common.working_days import CHINA_TIME, RECONSIDERATION_WORKING_DAYS
     from contracts.case import (
+        CaseDetails,
         EvidenceFinding,
         FindingSeverity,
         Party,
@@ -185,6 +186,26 @@ class RemoteLiabilityCaseWorkflow:
         ruling = self._ruling
         assert ruling is not None
 
+        await self._announce_ruling(case, ruling)
+        insurers = set(case.insurer_codes())
+        await workflow.wait_condition(lambda: insurers <= self._notified)
+
+        # Claims: one per insurer involved, each opened then settled by the insurer.
+        self._stage = CaseStage.AWAITING_SETTLEMENT
+        try:
+            await workflow.wait_condition(
+                lambda: insurers <= set(self._claims_settled),
+                timeout=SETTLEMENT_DEADLINE,
+            )
+        except TimeoutError:
+            missing = ", ".join(sorted(insurers - set(self._claims_settled)))
+            self._record("settlement overdue", missing)
+            return await self._close("settlement_overdue")
+        await self._send_sms("claim_settled", {})
+        return await self._close("settled")
+
+    async def _announce_ruling(self, case: CaseDetails, ruling: Ruling) -> None:
+        """Issue the signed document, publish the ruling and text the parties."""
         # Ruling out: the signed document first, then insurers through the
         # insurance service, and parties by SMS with the document's number.
         self._stage = CaseStage.NOTIFYING_INSURERS
@@ -223,22 +244,6 @@ class RemoteLiabilityCaseWorkflow:
             )
             if workflow.patched(RULING_REVIEW_PATCH):
                 await self._start_review(document)
-        insurers = set(case.insurer_codes())
-        await workflow.wait_condition(lambda: insurers <= self._notified)
-
-        # Claims: one per insurer involved, each opened then settled by the insurer.
-        self._stage = CaseStage.AWAITING_SETTLEMENT
-        try:
-            await workflow.wait_condition(
-                lambda: insurers <= set(self._claims_settled),
-                timeout=SETTLEMENT_DEADLINE,
-            )
-        except TimeoutError:
-            missing = ", ".join(sorted(insurers - set(self._claims_settled)))
-            self._record("settlement overdue", missing)
-            return await self._close("settlement_overdue")
-        await self._send_sms("claim_settled", {})
-        return await self._close("settled")
 
     async def _wait_for_ruling_or_escalate(
         self, request: CaseWorkflowInput, queued_at: datetime

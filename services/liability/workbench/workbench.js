@@ -227,7 +227,8 @@ async function openCase(caseId, claim) {
   const facts = details.video.facts;
   $("#video-facts").textContent = `${facts.codec}，${facts.width}×${facts.height}，${Math.round(facts.duration_seconds)} 秒`;
   showVideo(file.video_url, details.video);
-  showThumbnails(details.video);
+  showThumbnails(file.thumbnails);
+  showWarnings(file.warnings);
   showParties(details.parties);
   buildRulingForm(details.parties);
   keepLease(caseId, claim);
@@ -251,17 +252,30 @@ function showVideo(url, video) {
   player.src = url;
 }
 
-function showThumbnails(video) {
+function showThumbnails(thumbnails) {
   const box = $("#thumbnails");
   box.replaceChildren();
-  for (const thumbnail of video.thumbnails || []) {
+  for (const thumbnail of thumbnails || []) {
     const image = document.createElement("img");
     image.src = thumbnail.url;
-    image.alt = `${thumbnail.at_seconds} 秒`;
+    const known = thumbnail.at_seconds !== null && thumbnail.at_seconds !== undefined;
+    image.alt = known ? `${thumbnail.at_seconds} 秒` : "关键帧";
     image.title = image.alt;
-    image.addEventListener("click", () => { $("#video").currentTime = thumbnail.at_seconds; });
+    if (known) image.addEventListener("click", () => { $("#video").currentTime = thumbnail.at_seconds; });
     box.append(image);
   }
+}
+
+// The evidence checks' warnings: the video was accepted, but the officer should know.
+function showWarnings(warnings) {
+  const list = $("#evidence-warnings");
+  list.replaceChildren();
+  for (const warning of warnings || []) {
+    const item = text("li", warning.message_zh || warning.message);
+    item.title = warning.message;
+    list.append(item);
+  }
+  list.hidden = !(warnings || []).length;
 }
 
 function showParties(parties) {

@@ -8,7 +8,7 @@ from common.settings import PlatformSettings
 from contracts.events import SmsRequested
 from services.notify.providers import SmsProvider
 from services.notify.store import MessageStore
-from services.notify.templates import render
+from services.notify.templates import render, render_for_record
 
 log = structlog.get_logger(__name__)
 
@@ -22,7 +22,8 @@ def subscribe_sms(
     @subscribe(broker, settings, "notify", SmsRequested.topic)
     async def on_sms_requested(event: SmsRequested) -> None:
         body = render(event.template, event.variables)
-        if not await store.claim(event, body, provider.name):
+        record = render_for_record(event.template, event.variables)
+        if not await store.claim(event, record, provider.name):
             log.info(
                 "sms already sent",
                 message_id=event.message_id,

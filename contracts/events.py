@@ -69,6 +69,10 @@ class CaseQueued(Event):
     thumbnails: list[str] = Field(
         default_factory=list, description="Object keys of the keyframe thumbnails"
     )
+    thumbnail_seconds: list[float] = Field(
+        default_factory=list,
+        description="Where each thumbnail sits in the video, in seconds",
+    )
 
 
 class CaseEscalated(Event):

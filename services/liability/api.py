@@ -94,6 +94,13 @@ class ClaimView(BaseModel):
     lease_seconds: int
 
 
+class ThumbnailLink(BaseModel):
+    """A presigned link to one keyframe thumbnail, and where it sits in the video."""
+
+    url: str
+    at_seconds: float | None = None
+
+
 class CaseFile(BaseModel):
     """A case as an officer opens it: the queued facts and links to the evidence.
 
@@ -109,7 +116,7 @@ class CaseFile(BaseModel):
     escalated_at: datetime | None
     video_url: str
     video_url_expires_at: datetime
-    thumbnail_urls: list[str] = Field(
+    thumbnails: list[ThumbnailLink] = Field(
         description="Keyframe thumbnails (JPEG), in the order of the video"
     )
     warnings: list[EvidenceFinding] = Field(
@@ -218,11 +225,17 @@ async def open_case(case_id: UUID, runtime: Runtime, principal: Staff) -> CaseFi
     url = await _issue_link(
         runtime, event, event.video.object_key, lifetime, kind="video", reader=reader
     )
+    # Cases queued before thumbnails carried their times have none to show.
+    seconds: list[float | None] = [*event.thumbnail_seconds]
+    seconds += [None] * (len(event.thumbnails) - len(seconds))
     thumbnails = [
-        await _issue_link(
-            runtime, event, key, lifetime, kind="thumbnail", reader=reader
+        ThumbnailLink(
+            url=await _issue_link(
+                runtime, event, key, lifetime, kind="thumbnail", reader=reader
+            ),
+            at_seconds=at_seconds,
         )
-        for key in event.thumbnails
+        for key, at_seconds in zip(event.thumbnails, seconds, strict=False)
     ]
     await runtime.audit.record(principal, "case_opened", case_id)
     log.info(
@@ -240,7 +253,7 @@ async def open_case(case_id: UUID, runtime: Runtime, principal: Staff) -> CaseFi
         escalated_at=found.escalated_at,
         video_url=url,
         video_url_expires_at=datetime.now(UTC) + lifetime,
-        thumbnail_urls=thumbnails,
+        thumbnails=thumbnails,
         warnings=event.findings,
     )
 

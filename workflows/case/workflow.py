@@ -165,6 +165,7 @@ class RemoteLiabilityCaseWorkflow:
                     video=video,
                     findings=examined.findings,
                     thumbnails=examined.thumbnails,
+                    thumbnail_seconds=examined.thumbnail_seconds,
                 ),
                 start_to_close_timeout=PUBLISH_TIMEOUT,
                 retry_policy=PUBLISH_RETRY,

@@ -267,7 +267,7 @@ async function openCase(caseId, claim) {
   const facts = details.video.facts;
   $("#video-facts").textContent = `${facts.codec}，${facts.width}×${facts.height}，${Math.round(facts.duration_seconds)} 秒`;
   showVideo(file.video_url, details.video);
-  showThumbnails(file.thumbnail_urls || []);
+  showThumbnails(file.thumbnails || []);
   showWarnings(file.warnings || []);
   showParties(details.parties);
   buildRulingForm(details.parties);
@@ -292,18 +292,20 @@ function showVideo(url, video) {
   player.src = url;
 }
 
-// Keyframes in the order of the video; a click seeks to the matching share of it.
-function showThumbnails(urls) {
+// Keyframes in the order of the video; a click seeks the player to the frame's time.
+function showThumbnails(thumbnails) {
   const box = $("#thumbnails");
   box.replaceChildren();
-  urls.forEach((url, index) => {
+  thumbnails.forEach((thumbnail, index) => {
     const image = document.createElement("img");
-    image.src = url;
-    image.alt = `关键帧 ${index + 1}`;
+    image.src = thumbnail.url;
+    const known = thumbnail.at_seconds !== null && thumbnail.at_seconds !== undefined;
+    image.alt = known ? `关键帧 ${index + 1}（${thumbnail.at_seconds} 秒）` : `关键帧 ${index + 1}`;
     image.title = image.alt;
     image.addEventListener("click", () => {
       const player = $("#video");
-      if (player.duration) player.currentTime = (player.duration * index) / urls.length;
+      if (known) player.currentTime = thumbnail.at_seconds;
+      else if (player.duration) player.currentTime = (player.duration * index) / thumbnails.length;
     });
     box.append(image);
   });

@@ -11,6 +11,7 @@ from temporalio.workflow import ParentClosePolicy
 with workflow.unsafe.imports_passed_through():
     from common.working_days import CHINA_TIME, RECONSIDERATION_WORKING_DAYS
     from contracts.case import (
+        CaseDetails,
         EvidenceFinding,
         FindingSeverity,
         Party,
@@ -186,10 +187,7 @@ class RemoteLiabilityCaseWorkflow:
         ruling = self._ruling
         assert ruling is not None
 
-        # Ruling out: the signed document first, then insurers through the
-        # insurance service, and parties by SMS with the document's number.
-        self._stage = CaseStage.NOTIFYING_INSURERS
-        await self._deliver_ruling(ruling)
+        await self._announce_ruling(case, ruling)
         insurers = set(case.insurer_codes())
         await workflow.wait_condition(lambda: insurers <= self._notified)
 
@@ -206,6 +204,47 @@ class RemoteLiabilityCaseWorkflow:
             return await self._close("settlement_overdue")
         await self._send_sms("claim_settled", {})
         return await self._close("settled")
+
+    async def _announce_ruling(self, case: CaseDetails, ruling: Ruling) -> None:
+        """Issue the signed document, publish the ruling and text the parties."""
+        # Ruling out: the signed document first, then insurers through the
+        # insurance service, and parties by SMS with the document's number.
+        self._stage = CaseStage.NOTIFYING_INSURERS
+        document: DocumentIssued | None = None
+        if workflow.patched(RULING_DOCUMENT_PATCH):
+            document = await self._issue_document(ruling)
+        await workflow.execute_activity_method(
+            CaseActivities.publish_ruling,
+            CaseRuled(
+                **self._event_fields(),
+                accident_at=case.accident_at,
+                location=case.location,
+                parties=[_summary(party) for party in case.parties],
+                ruling=ruling,
+                document_number=document.document.document_number if document else "",
+            ),
+            start_to_close_timeout=PUBLISH_TIMEOUT,
+            retry_policy=PUBLISH_RETRY,
+        )
+        self._record("ruling published")
+        if document is None:
+            await self._send_sms(
+                "liability_ruled",
+                {},
+                per_party=lambda party: {"share": str(ruling.share_of(party.party_id))},
+            )
+        else:
+            links = document.links
+            await self._send_sms(
+                "ruling_issued",
+                _document_sms_variables(document),
+                per_party=lambda party: {
+                    "share": str(ruling.share_of(party.party_id)),
+                    "link": links.get(party.party_id, ""),
+                },
+            )
+            if workflow.patched(RULING_REVIEW_PATCH):
+                await self._start_review(document)
 
     async def _wait_for_ruling_or_escalate(
         self, request: CaseWorkflowInput, queued_at: datetime
@@ -559,48 +598,6 @@ class RemoteLiabilityCaseWorkflow:
             retry_policy=PUBLISH_RETRY,
         )
         self._record("sms requested", template)
-
-    async def _deliver_ruling(self, ruling: Ruling) -> None:
-        """Issue the document, publish the ruling, text the parties, start the review.
-
-        Cases ruled before documents or reviews existed replay without them.
-        """
-        case = self._request.case
-        document: DocumentIssued | None = None
-        if workflow.patched(RULING_DOCUMENT_PATCH):
-            document = await self._issue_document(ruling)
-        await workflow.execute_activity_method(
-            CaseActivities.publish_ruling,
-            CaseRuled(
-                **self._event_fields(),
-                accident_at=case.accident_at,
-                location=case.location,
-                parties=[_summary(party) for party in case.parties],
-                ruling=ruling,
-                document_number=document.document.document_number if document else "",
-            ),
-            start_to_close_timeout=PUBLISH_TIMEOUT,
-            retry_policy=PUBLISH_RETRY,
-        )
-        self._record("ruling published")
-        if document is None:
-            await self._send_sms(
-                "liability_ruled",
-                {},
-                per_party=lambda party: {"share": str(ruling.share_of(party.party_id))},
-            )
-        else:
-            links = document.links
-            await self._send_sms(
-                "ruling_issued",
-                _document_sms_variables(document),
-                per_party=lambda party: {
-                    "share": str(ruling.share_of(party.party_id)),
-                    "link": links.get(party.party_id, ""),
-                },
-            )
-            if workflow.patched(RULING_REVIEW_PATCH):
-                await self._start_review(document)
 
     async def _issue_document(self, ruling: Ruling) -> DocumentIssued:
         case = self._request.case

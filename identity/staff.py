@@ -45,6 +45,13 @@ class StaffDirectory:
         data = json.loads(path.read_text(encoding="utf-8"))
         return cls(StaffFile.model_validate(data).users)
 
+    def badge_has_role(self, badge_number: str, role: Role) -> bool:
+        """Return whether a user with this badge number holds ``role``."""
+        return any(
+            user.badge_number == badge_number and role in user.roles
+            for user in self._users.values()
+        )
+
     def authenticate(self, username: str, password: str) -> StaffPrincipal | None:
         """Return the user's principal when the password matches, else None."""
         user = self._users.get(username)

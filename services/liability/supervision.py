@@ -5,11 +5,12 @@ from typing import Annotated
 from uuid import UUID
 
 import structlog
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
+from common.http import problem
 from contracts.workflow import CASE_CLAIMED_SIGNAL, CaseClaimed
-from identity.api import require_role
+from identity.api import authenticator, require_role
 from identity.roles import Role, StaffPrincipal
 from services.liability.api import ERRORS, Runtime, claim_refused
 from services.liability.audit import AuditEntry
@@ -23,7 +24,7 @@ Supervisor = Annotated[StaffPrincipal, Depends(require_role(Role.SUPERVISOR))]
 
 
 class Reassignment(BaseModel):
-    officer_badge: str = Field(min_length=1, max_length=32)
+    officer_badge: str = Field(pattern=r"^[0-9A-Za-z-]{1,32}$")
 
 
 class Priority(BaseModel):
@@ -38,9 +39,26 @@ class Assigned(BaseModel):
 
 @router.post("/cases/{case_id}/reassign", responses=ERRORS)
 async def reassign_case(
-    case_id: UUID, body: Reassignment, runtime: Runtime, supervisor: Supervisor
+    case_id: UUID,
+    body: Reassignment,
+    runtime: Runtime,
+    supervisor: Supervisor,
+    request: Request,
 ) -> Assigned:
     """Assign a queued case to an officer, replacing any other officer's claim."""
+    # NOTE: with an OpenID Connect provider there is no staff list to check the
+    # badge against, so any well-formed badge is accepted.
+    staff = authenticator(request).staff
+    if staff is not None and not staff.badge_has_role(body.officer_badge, Role.OFFICER):
+        raise HTTPException(
+            422,
+            detail=problem(
+                "officer_not_found",
+                f"no certified officer has badge {body.officer_badge}; "
+                "pick an officer from the staff list",
+                "没有该警号的认定民警，请重新选择。",
+            ),
+        )
     lease = timedelta(seconds=runtime.settings.liability_claim_lease_seconds)
     previous = await runtime.claims.holder(case_id)
     claim = await runtime.claims.assign(case_id, body.officer_badge, lease)

@@ -333,3 +333,36 @@ async def test_urgent_case_heads_queue(
     assert urgent_queue.index(str(second)) < urgent_queue.index(str(first))
     assert cleared.status_code == 200
     assert plain_queue.index(str(first)) < plain_queue.index(str(second))
+
+
+@pytest.mark.parametrize(
+    ("badge", "status", "code"),
+    [
+        ("330001", 422, "officer_not_found"),  # a supervisor, not an officer
+        ("330501", 422, "officer_not_found"),  # an auxiliary officer
+        ("999999", 422, "officer_not_found"),
+        ("３３０１０２", 422, None),  # full-width digits look like 330102
+        ("<i>x</i>", 422, None),
+    ],
+)
+async def test_reassignment_needs_an_officer_badge(
+    client: PlatformClient,
+    platform: PlatformProcesses,
+    video: Path,
+    badge: str,
+    status: int,
+    code: str | None,
+) -> None:
+    case_id = await queued_case(client, video)
+    supervisor = await _signed_in(platform, LOCAL_SUPERVISOR[0])
+
+    moved = await supervisor.http.post(
+        f"{platform.urls.liability}/cases/{case_id}/reassign",
+        json={"officer_badge": badge},
+        headers=supervisor.staff_headers,
+    )
+    await supervisor.http.aclose()
+
+    assert moved.status_code == status, moved.text
+    if code is not None:
+        assert moved.json()["detail"]["code"] == code

@@ -17,6 +17,7 @@ from services.insurance.contracts_api import router as contracts_router
 from services.insurance.handlers import subscribe_insurance
 from services.insurance.settings import InsuranceSettings
 from services.insurance.store import InsuranceStore
+from services.insurance.webhooks import dispatching
 
 
 def create_app(settings: InsuranceSettings | None = None) -> FastAPI:
@@ -36,7 +37,16 @@ def create_app(settings: InsuranceSettings | None = None) -> FastAPI:
             InsuranceStore(pool, settings),
             await connect_temporal(settings),
         )
-        async with consuming(broker, pool), relaying(pool, broker, settings):
+        async with (
+            consuming(broker, pool),
+            relaying(pool, broker, settings),
+            dispatching(
+                pool,
+                settings.webhook_policy(),
+                settings.insurance_webhook_poll_seconds,
+                settings.insurance_webhook_ca_file,
+            ),
+        ):
             yield
 
     app = FastAPI(title="Dingze insurance", version="1", lifespan=lifespan)

@@ -72,10 +72,17 @@ def subscribe_insurance(
             if topic not in insurer_topics:
                 await ensure_topics(settings, [topic])
                 insurer_topics.add(topic)
-        first = await store.record_ruling(event, notifications)
+        delivery = await store.record_ruling(event, notifications)
+        if delivery.inactive:
+            log.warning(
+                "ruling not sent to inactive insurers",
+                case_id=str(event.case_id),
+                trace_id=event.trace_id,
+                insurers=delivery.inactive,
+            )
         # Signalled on every delivery: the workflow ignores a repeated signal, and
         # a crash after the commit must not leave the case waiting for it.
-        for code in insurer_codes:
+        for code in delivery.notified:
             await _signal_case(
                 temporal,
                 event.case_id,
@@ -83,10 +90,10 @@ def subscribe_insurance(
                 InsurerNotified(insurer_code=code),
             )
         log.info(
-            "insurers notified" if first else "ruling already handled",
+            "insurers notified" if delivery.first else "ruling already handled",
             case_id=str(event.case_id),
             trace_id=event.trace_id,
-            insurers=insurer_codes,
+            insurers=delivery.notified,
         )
 
     @subscribe(broker, settings, "insurance", ClaimOpened.topic)

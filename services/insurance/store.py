@@ -1,7 +1,10 @@
 """Insurance's tables: handled events, notifications sent, and claims."""
 
+from dataclasses import dataclass, field
+
 import asyncpg
 
+from common.db import Connection
 from common.inbox import first_delivery
 from common.outbox import add_to_outbox
 from common.settings import PlatformSettings
@@ -11,6 +14,17 @@ from contracts.events import (
     ClaimSettled,
     InsurerNotification,
 )
+from services.insurance.registry import RegistryEntry, registry_entries
+from services.insurance.webhooks import queue_webhook
+
+
+@dataclass
+class RulingDelivery:
+    """What became of one ruling: the insurers notified and those inactive."""
+
+    first: bool
+    notified: list[str] = field(default_factory=list)
+    inactive: list[str] = field(default_factory=list)
 
 
 class InsuranceStore:
@@ -20,29 +34,58 @@ class InsuranceStore:
 
     async def record_ruling(
         self, event: CaseRuled, notifications: list[InsurerNotification]
-    ) -> bool:
-        """Queue one notification per insurer; return False for a redelivered ruling.
+    ) -> RulingDelivery:
+        """Queue each active insurer's notification, on Kafka and by webhook.
 
-        The inbox entry, the notification rows and the outbox events commit together.
+        The inbox entry, the notification rows, the outbox events and the webhook
+        deliveries commit together. A redelivered ruling queues nothing and returns
+        the insurers notified the first time.
         """
         async with self._pool.acquire() as connection, connection.transaction():
             if not await first_delivery(connection, event.event_id, CaseRuled.topic):
-                return False
+                notified = await connection.fetch(
+                    "SELECT insurer_code FROM notifications WHERE case_id = $1",
+                    event.case_id,
+                )
+                return RulingDelivery(
+                    first=False, notified=sorted(r["insurer_code"] for r in notified)
+                )
+            registry = await registry_entries(
+                connection, [n.insurer_code for n in notifications]
+            )
+            delivery = RulingDelivery(first=True)
             for notification in notifications:
-                await connection.execute(
-                    "INSERT INTO notifications (case_id, insurer_code, event_id)"
-                    " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                    notification.case_id,
-                    notification.insurer_code,
-                    notification.event_id,
-                )
-                await add_to_outbox(
-                    connection,
-                    self._settings,
-                    notification,
-                    InsurerNotification.topic_for(notification.insurer_code),
-                )
-        return True
+                entry = registry.get(notification.insurer_code)
+                if entry is not None and not entry.active:
+                    delivery.inactive.append(notification.insurer_code)
+                    continue
+                await self._queue_notification(connection, notification, entry)
+                delivery.notified.append(notification.insurer_code)
+        return delivery
+
+    async def _queue_notification(
+        self,
+        connection: Connection,
+        notification: InsurerNotification,
+        entry: RegistryEntry | None,
+    ) -> None:
+        await connection.execute(
+            "INSERT INTO notifications (case_id, insurer_code, event_id)"
+            " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            notification.case_id,
+            notification.insurer_code,
+            notification.event_id,
+        )
+        await add_to_outbox(
+            connection,
+            self._settings,
+            notification,
+            entry.topic
+            if entry
+            else InsurerNotification.topic_for(notification.insurer_code),
+        )
+        if entry is not None and entry.webhook_url:
+            await queue_webhook(connection, notification)
 
     async def record_claim_opened(self, event: ClaimOpened) -> None:
         async with self._pool.acquire() as connection, connection.transaction():

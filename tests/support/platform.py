@@ -24,6 +24,7 @@ import httpx
 
 from demo.client import ServiceUrls
 from identity.tokens import create_signing_key
+from tests.support.webhook_receiver import write_self_signed_cert
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -94,6 +95,8 @@ class PlatformProcesses:
         ports = {
             name: free_port() for name in ("intake", "liability", "insurance", "notify")
         }
+        # Insurance trusts this certificate, which the tests' webhook receivers use.
+        webhook_cert, _ = write_self_signed_cert(log_dir)
         env = {
             **os.environ,
             # Each service derives its own role's URL from this one, in common.db.
@@ -103,6 +106,10 @@ class PlatformProcesses:
             "DINGZE_SIMULATED_SETTLE_DELAY_SECONDS": "0",
             "DINGZE_IDENTITY_PROVIDER": "local",
             "DINGZE_IDENTITY_SIGNING_KEY_FILE": str(signing_key),
+            "DINGZE_INSURANCE_WEBHOOK_CA_FILE": str(webhook_cert),
+            "DINGZE_INSURANCE_WEBHOOK_FIRST_DELAY_SECONDS": "0.2",
+            "DINGZE_INSURANCE_WEBHOOK_MAX_ATTEMPTS": "4",
+            "DINGZE_INSURANCE_WEBHOOK_POLL_SECONDS": "0.2",
             **{
                 f"DINGZE_{name.upper()}_PORT": str(port) for name, port in ports.items()
             },

@@ -39,7 +39,7 @@ class RulingProblem(BaseModel):
 class RulingDraft(BaseModel):
     """A ruling as an officer submits it, before its consistency is checked.
 
-    :meth:`problems` lists every rule it breaks, so the officer sees them all at
+    :meth:`problems` lists every rule it breaks, so the officer gets them all at
     once. An empty officer id is filled in from the signed-in officer's badge.
     """
 

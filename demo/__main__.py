@@ -76,6 +76,10 @@ async def run_demo() -> CaseOutcome:
         f"\nWorkflow history: http://127.0.0.1:{ui_port}/namespaces/"
         f"{settings.temporal_namespace}/workflows/{case_workflow_id(case_id)}"
     )
+    print(
+        f"Officers' workbench: {client.urls.liability}/workbench/ "
+        f"(sign in as {LOCAL_OFFICER[0]} / {LOCAL_OFFICER[1]})"
+    )
     print("The services keep running; make stack-down stops them and the stack.")
     return outcome
 

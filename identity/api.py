@@ -1,12 +1,13 @@
 """Sign-in routes and the ``require_role`` dependency for FastAPI services.
 
-A service keeps its :class:`Authenticator` in ``app.state.authenticator``.
+A service keeps its :class:`Authenticator` in ``app.state.authenticator``, and may
+keep a :class:`SignInRecorder` in ``app.state.sign_in_recorder`` to log each try.
 """
 
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Protocol
 
 import structlog
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -21,6 +22,21 @@ from identity.roles import Role, StaffPrincipal
 router = APIRouter(prefix="/auth", tags=["sign-in"])
 log = structlog.get_logger(__name__)
 _bearer = HTTPBearer(auto_error=False, description="Token from POST /auth/sign-in")
+
+
+class SignInRecorder(Protocol):
+    async def __call__(self, username: str, principal: StaffPrincipal | None) -> None:
+        """Record a sign-in; ``principal`` is None when the password was wrong."""
+
+
+async def _record_sign_in(
+    request: Request, username: str, principal: StaffPrincipal | None
+) -> None:
+    recorder: SignInRecorder | None = getattr(
+        request.app.state, "sign_in_recorder", None
+    )
+    if recorder is not None:
+        await recorder(username, principal)
 
 
 class SignInRequest(BaseModel):
@@ -112,8 +128,10 @@ async def sign_in(body: SignInRequest, request: Request) -> SignedIn:
     result = await asyncio.to_thread(auth.sign_in, body.username, body.password)
     if result is None:
         log.info("sign-in rejected", username=body.username)
+        await _record_sign_in(request, body.username, None)
         raise _unauthorized("the username or password is wrong")
     principal, token, expires_at = result
+    await _record_sign_in(request, body.username, principal)
     log.info("signed in", username=principal.subject, badge=principal.badge_number)
     return SignedIn(access_token=token, expires_at=expires_at, principal=principal)
 

@@ -6,7 +6,7 @@ from uuid import UUID
 
 import structlog
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from common.http import ProblemBody
 from contracts.events import CaseQueued
@@ -21,6 +21,7 @@ from identity.api import require_role
 from identity.roles import Role, StaffPrincipal
 from services.liability.claims import Claim, ClaimOutcome
 from services.liability.runtime import LiabilityRuntime
+from services.liability.store import QueuedCaseRecord
 from services.liability.workflow_calls import (
     RulingRejectedError,
     already_ruled,
@@ -67,7 +68,11 @@ class QueuedCase(BaseModel):
     queued_at: datetime
     waiting_seconds: int
     escalated: bool
+    urgent: bool
     claimed_by_me: bool
+    claimed_by: str | None = Field(
+        description="The officer holding a live claim; listed for supervisors"
+    )
     address: str
     plates: list[str]
 
@@ -152,23 +157,36 @@ async def list_queue(
     principal: Staff,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[QueuedCase]:
-    """List cases to rule: escalated first, then longest waiting first.
+    """List cases to rule: urgent or escalated first, then longest waiting first.
 
-    Cases another officer holds a live claim on are left out.
+    Officers do not see cases under another officer's live claim; supervisors see
+    every queued case with its claimant, to reassign it.
     """
     now = datetime.now(UTC)
+    supervising = Role.SUPERVISOR in principal.roles
+    records = await runtime.queue.queued(
+        limit, principal.badge_number, include_claimed=supervising
+    )
     return [
         QueuedCase(
             case_id=item.event.case_id,
             queued_at=item.queued_at,
             waiting_seconds=int((now - item.queued_at).total_seconds()),
             escalated=item.escalated_at is not None,
-            claimed_by_me=item.claimed_by == principal.badge_number,
+            urgent=item.urgent_at is not None,
+            claimed_by_me=_live_claimant(item, now) == principal.badge_number,
+            claimed_by=_live_claimant(item, now),
             address=item.event.location.address,
             plates=[party.plate for party in item.event.parties],
         )
-        for item in await runtime.queue.queued(limit, principal.badge_number)
+        for item in records
     ]
+
+
+def _live_claimant(item: QueuedCaseRecord, now: datetime) -> str | None:
+    if item.lease_expires_at is None or item.lease_expires_at <= now:
+        return None
+    return item.claimed_by
 
 
 @router.get("/{case_id}", responses=ERRORS)

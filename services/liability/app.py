@@ -44,11 +44,13 @@ def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
         queue = QueueStore(pool)
         broker = make_broker(settings, "liability")
         subscribe_queue(broker, settings, queue)
+        audit = AuditLog(pool)
+        app.state.sign_in_recorder = audit.record_sign_in
         app.state.runtime = LiabilityRuntime(
             settings=settings,
             queue=queue,
             claims=ClaimStore(pool),
-            audit=AuditLog(pool),
+            audit=audit,
             evidence=EvidenceStore(settings),
             temporal=await connect_temporal(settings),
         )

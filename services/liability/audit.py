@@ -55,6 +55,18 @@ class AuditLog:
             detail or {},
         )
 
+    async def record_sign_in(
+        self, username: str, principal: StaffPrincipal | None
+    ) -> None:
+        """Append a sign-in; a rejected one names only the username it tried."""
+        if principal is None:
+            principal = StaffPrincipal(
+                subject=username, name=username, badge_number="", roles=frozenset()
+            )
+            await self.record(principal, "sign_in", None, outcome="rejected")
+            return
+        await self.record(principal, "sign_in", None)
+
     async def entries(self, case_id: UUID | None, limit: int) -> list[AuditEntry]:
         """Return the latest entries, newest first, of one case or of all."""
         rows = await self._pool.fetch(

@@ -90,7 +90,7 @@ class ClaimStore:
         return released is not None
 
     async def assign(self, case_id: UUID, badge: str, lease: timedelta) -> Claim:
-        """Give a queued case to an officer whoever holds it (a supervisor's act)."""
+        """Assign a queued case to an officer, replacing any claim (for supervisors)."""
         row = await self._pool.fetchrow(
             "UPDATE cases SET claimed_by = $2, claimed_at = now(),"
             " lease_expires_at = now() + $3"

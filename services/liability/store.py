@@ -22,6 +22,7 @@ class QueuedCaseRecord:
     claimed_by: str | None
     lease_expires_at: datetime | None
     escalated_at: datetime | None
+    urgent_at: datetime | None
 
 
 class OverdueCase(BaseModel):
@@ -41,7 +42,7 @@ _CLOSE_QUEUED = (
 )
 _COLUMNS = (
     "queued_event, status, queued_at, ruling, ruled_at, claimed_by,"
-    " lease_expires_at, escalated_at"
+    " lease_expires_at, escalated_at, urgent_at"
 )
 
 
@@ -55,6 +56,7 @@ def _record(row: asyncpg.Record) -> QueuedCaseRecord:
         claimed_by=row["claimed_by"],
         lease_expires_at=row["lease_expires_at"],
         escalated_at=row["escalated_at"],
+        urgent_at=row["urgent_at"],
     )
 
 
@@ -75,15 +77,22 @@ class QueueStore:
                 event.occurred_at,
             )
 
-    async def queued(self, limit: int, badge: str) -> list[QueuedCaseRecord]:
-        """Return unclaimed cases and those ``badge`` holds, escalated ones first."""
+    async def queued(
+        self, limit: int, badge: str, include_claimed: bool = False
+    ) -> list[QueuedCaseRecord]:
+        """Return unclaimed cases and those ``badge`` holds, urgent or escalated first.
+
+        With ``include_claimed``, cases under other officers' live claims too.
+        """
         rows = await self._pool.fetch(
             f"SELECT {_COLUMNS} FROM cases WHERE status = 'queued'"
-            " AND (lease_expires_at IS NULL OR lease_expires_at <= now()"
+            " AND ($3 OR lease_expires_at IS NULL OR lease_expires_at <= now()"
             "      OR claimed_by = $2)"
-            " ORDER BY escalated_at IS NULL, queued_at LIMIT $1",
+            " ORDER BY (urgent_at IS NULL AND escalated_at IS NULL), queued_at"
+            " LIMIT $1",
             limit,
             badge,
+            include_claimed,
         )
         return [_record(row) for row in rows]
 
@@ -113,6 +122,16 @@ class QueueStore:
             ruling.model_dump(mode="json"),
             ruled_at,
         )
+
+    async def mark_urgent(self, case_id: UUID, urgent: bool) -> bool:
+        """Set or clear a queued case's urgency; False when it is not queued."""
+        updated = await self._pool.fetchval(
+            "UPDATE cases SET urgent_at = CASE WHEN $2 THEN coalesce(urgent_at, now())"
+            " END WHERE case_id = $1 AND status = 'queued' RETURNING case_id",
+            case_id,
+            urgent,
+        )
+        return updated is not None
 
     async def mark_escalated(self, event: CaseEscalated) -> None:
         """Record the alert supervisors see and move the case to the queue's head."""

@@ -13,7 +13,7 @@ from identity.api import require_role
 from identity.roles import Role, StaffPrincipal
 from services.liability.api import ERRORS, Runtime, claim_refused
 from services.liability.audit import AuditEntry
-from services.liability.claims import ClaimOutcome
+from services.liability.claims import Claim, ClaimOutcome
 from services.liability.store import OverdueCase
 from services.liability.workflow_calls import signal_case
 
@@ -26,6 +26,10 @@ class Reassignment(BaseModel):
     officer_badge: str = Field(min_length=1, max_length=32)
 
 
+class Priority(BaseModel):
+    urgent: bool
+
+
 class Assigned(BaseModel):
     case_id: UUID
     claimed_by: str
@@ -36,10 +40,10 @@ class Assigned(BaseModel):
 async def reassign_case(
     case_id: UUID, body: Reassignment, runtime: Runtime, supervisor: Supervisor
 ) -> Assigned:
-    """Give a queued case to an officer, taking it from whoever holds it."""
-    lease = runtime.settings.liability_claim_lease_seconds
+    """Assign a queued case to an officer, replacing any other officer's claim."""
+    lease = timedelta(seconds=runtime.settings.liability_claim_lease_seconds)
     previous = await runtime.claims.holder(case_id)
-    claim = await runtime.claims.assign(case_id, body.officer_badge, lease_of(lease))
+    claim = await runtime.claims.assign(case_id, body.officer_badge, lease)
     if claim.outcome is not ClaimOutcome.CLAIMED:
         raise claim_refused(case_id, claim)
     await signal_case(
@@ -69,6 +73,19 @@ async def reassign_case(
     )
 
 
+@router.put("/cases/{case_id}/priority", responses=ERRORS)
+async def set_priority(
+    case_id: UUID, body: Priority, runtime: Runtime, supervisor: Supervisor
+) -> Priority:
+    """Mark a queued case urgent, so it heads the queue, or clear the mark."""
+    if not await runtime.queue.mark_urgent(case_id, body.urgent):
+        raise claim_refused(case_id, Claim(ClaimOutcome.NOT_QUEUED))
+    await runtime.audit.record(
+        supervisor, "priority", case_id, detail={"urgent": body.urgent}
+    )
+    return body
+
+
 @router.get("/supervisor/overdue", responses=ERRORS)
 async def overdue_cases(
     runtime: Runtime,
@@ -88,7 +105,3 @@ async def audit_entries(
 ) -> list[AuditEntry]:
     """Return the audit log's latest entries, newest first, of one case or of all."""
     return await runtime.audit.entries(case_id, limit)
-
-
-def lease_of(seconds: int) -> timedelta:
-    return timedelta(seconds=seconds)

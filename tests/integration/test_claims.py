@@ -53,6 +53,7 @@ async def test_each_endpoint_checks_the_role(
         ("DELETE", f"/cases/{case_id}/claim", None),
         ("POST", f"/cases/{case_id}/ruling", sample_ruling()),
         ("POST", f"/cases/{case_id}/reassign", {"officer_badge": "330102"}),
+        ("PUT", f"/cases/{case_id}/priority", {"urgent": True}),
         ("GET", "/supervisor/overdue", None),
         ("GET", "/audit", None),
     ]
@@ -283,3 +284,52 @@ async def test_audit_log_rejects_changes(
 
     assert entries >= 2
     assert after == entries
+
+
+async def test_sign_ins_are_audited(platform: PlatformProcesses) -> None:
+    async with httpx.AsyncClient(timeout=60) as http:
+        wrong = await http.post(
+            f"{platform.urls.liability}/auth/sign-in",
+            json={"username": "officer2", "password": "not-the-password"},
+        )
+    supervisor = await _signed_in(platform, LOCAL_SUPERVISOR[0])
+
+    audit = await supervisor.http.get(
+        f"{platform.urls.liability}/audit",
+        params={"limit": 1000},
+        headers=supervisor.staff_headers,
+    )
+    await supervisor.http.aclose()
+
+    assert wrong.status_code == 401
+    sign_ins = [
+        (entry["subject"], entry["outcome"])
+        for entry in audit.json()
+        if entry["action"] == "sign_in"
+    ]
+    assert ("officer2", "rejected") in sign_ins
+    assert ("supervisor", "done") in sign_ins
+
+
+async def test_urgent_case_heads_queue(
+    client: PlatformClient, platform: PlatformProcesses, video: Path
+) -> None:
+    first = await queued_case(client, video)
+    second = await queued_case(client, video)
+    supervisor = await _signed_in(platform, LOCAL_SUPERVISOR[0])
+    priority = f"{platform.urls.liability}/cases/{second}/priority"
+
+    marked = await supervisor.http.put(
+        priority, json={"urgent": True}, headers=supervisor.staff_headers
+    )
+    urgent_queue = [item["case_id"] for item in await client.queue()]
+    cleared = await supervisor.http.put(
+        priority, json={"urgent": False}, headers=supervisor.staff_headers
+    )
+    plain_queue = [item["case_id"] for item in await client.queue()]
+    await supervisor.http.aclose()
+
+    assert marked.status_code == 200, marked.text
+    assert urgent_queue.index(str(second)) < urgent_queue.index(str(first))
+    assert cleared.status_code == 200
+    assert plain_queue.index(str(first)) < plain_queue.index(str(second))

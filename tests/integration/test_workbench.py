@@ -138,3 +138,30 @@ async def test_workbench_rejects_wrong_password(
 
     await expect(page.locator("#sign-in-error")).to_have_text("用户名或密码错误。")
     await expect(page.locator("#queue-panel")).to_be_hidden()
+
+
+async def test_supervisor_reassigns_through_workbench(
+    browser: BrowserContext,
+    client: PlatformClient,
+    other_officer: PlatformClient,
+    platform: PlatformProcesses,
+    video: Path,
+) -> None:
+    case_id = await queued_case(client, video)
+    (await client.claim(case_id)).raise_for_status()
+    page = await browser.new_page()
+    await page.goto(f"{platform.urls.liability}/workbench/")
+
+    await page.get_by_label("用户名").fill("supervisor")
+    await page.get_by_label("密码").fill("supervisor-local")
+    await page.get_by_role("button", name="登录").click()
+    row = page.locator(f'tr[data-case-id="{case_id}"]')
+    await expect(row).to_contain_text("330102")
+    await row.locator(f'input[name="reassign-{case_id}"]').fill("330199")
+    await row.get_by_role("button", name="改派").click()
+    await expect(row).to_contain_text("330199")
+    await expect(page.locator("#overdue-panel")).to_be_visible()
+    officer_queue = {item["case_id"]: item for item in await other_officer.queue()}
+
+    assert officer_queue[str(case_id)]["claimed_by_me"] is True
+    assert await row.get_by_role("button", name="领取").count() == 0

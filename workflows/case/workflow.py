@@ -70,7 +70,6 @@ class RemoteLiabilityCaseWorkflow:
         self._claims_opened: dict[str, str] = {}
         self._claims_settled: dict[str, int] = {}
         self._claimed_by: str | None = None
-        self._escalated = False
 
     @workflow.run
     async def run(self, request: CaseWorkflowInput) -> CaseOutcome:
@@ -172,7 +171,6 @@ class RemoteLiabilityCaseWorkflow:
             return
         except TimeoutError:
             pass
-        self._escalated = True
         self._record("ruling overdue", f"target {minutes:g} min, escalated")
         await workflow.execute_activity_method(
             CaseActivities.publish_escalation,

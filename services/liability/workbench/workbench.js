@@ -91,6 +91,8 @@ function showSignedIn() {
 // Queue
 
 async function loadQueue() {
+  // A refresh would wipe what a supervisor is typing into a reassignment field.
+  if (document.activeElement && document.activeElement.matches("#queue input")) return;
   const result = await call("GET", "/cases");
   if (!result.ok) {
     $("#queue-error").textContent = problemText(result.payload);
@@ -103,23 +105,55 @@ async function loadQueue() {
   for (const item of result.payload) {
     const row = document.createElement("tr");
     row.dataset.caseId = item.case_id;
-    if (item.escalated) row.className = "escalated";
+    if (item.escalated || item.urgent) row.className = "escalated";
     const number = text("td", item.case_id.slice(0, 8));
+    if (item.urgent) number.append(" ", text("span", "紧急", "tag"));
     if (item.escalated) number.append(" ", text("span", "已超时", "tag"));
     row.append(number, text("td", item.address), text("td", item.plates.join("、")),
-      text("td", waited(item.waiting_seconds)));
+      text("td", waited(item.waiting_seconds)), text("td", item.claimed_by || "—"));
     const action = document.createElement("td");
-    if (canRule) {
+    if (canRule && (!item.claimed_by || item.claimed_by_me)) {
       const button = text("button", item.claimed_by_me ? "继续处理" : "领取");
       button.type = "button";
       button.addEventListener("click", () => claim(item.case_id));
       action.append(button);
+    }
+    if (state.principal.roles.includes("supervisor")) {
+      action.append(reassignControl(item.case_id), urgencyControl(item));
     }
     row.append(action);
     body.append(row);
   }
   $("#queue-empty").hidden = result.payload.length > 0;
   if (state.principal.roles.includes("supervisor")) loadOverdue();
+}
+
+// A supervisor gives the case to an officer by badge number.
+function reassignControl(caseId) {
+  const box = document.createElement("span");
+  const badge = Object.assign(document.createElement("input"), {
+    name: `reassign-${caseId}`, placeholder: "警号", size: 8,
+  });
+  const button = text("button", "改派");
+  button.type = "button";
+  button.addEventListener("click", async () => {
+    const result = await call("POST", `/cases/${caseId}/reassign`, { officer_badge: badge.value.trim() });
+    $("#queue-error").textContent = result.ok ? "" : problemText(result.payload);
+    loadQueue();
+  });
+  box.append(badge, button);
+  return box;
+}
+
+function urgencyControl(item) {
+  const button = text("button", item.urgent ? "取消紧急" : "标为紧急");
+  button.type = "button";
+  button.addEventListener("click", async () => {
+    const result = await call("PUT", `/cases/${item.case_id}/priority`, { urgent: !item.urgent });
+    $("#queue-error").textContent = result.ok ? "" : problemText(result.payload);
+    loadQueue();
+  });
+  return button;
 }
 
 async function loadOverdue() {
@@ -286,8 +320,8 @@ function readDraft() {
   return { facts: form.facts.value.trim(), rule_applied: form.rule_applied.value.trim(), liabilities };
 }
 
-// The same rules the service applies, checked as the officer types; the
-// service's answer is what counts.
+// The same rules the service applies, checked as the officer types. The
+// service's response decides.
 function localProblems(draft) {
   const problems = [];
   const add = (field, message) => problems.push({ field, message_zh: message });

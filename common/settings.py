@@ -23,6 +23,11 @@ class PlatformSettings(BaseSettings):
     s3_secret_key: str = "dingze-local-secret"
     s3_bucket: str = "dingze-evidence"
     s3_secure: bool = False
+    s3_public_url: str = Field(
+        default="",
+        description="Storage address that phones reach, in presigned URLs; empty "
+        "means the endpoint above",
+    )
     temporal_address: str = "127.0.0.1:17233"
     temporal_namespace: str = "default"
     temporal_task_queue: str = "remote-liability-cases"

@@ -2,6 +2,12 @@
 
 from evidence.errors import VideoRejectedError
 from evidence.limits import VideoLimits
-from evidence.probe import ProbedVideo, probe_video
+from evidence.probe import ProbedVideo, probe_stream, probe_video
 
-__all__ = ["ProbedVideo", "VideoLimits", "VideoRejectedError", "probe_video"]
+__all__ = [
+    "ProbedVideo",
+    "VideoLimits",
+    "VideoRejectedError",
+    "probe_stream",
+    "probe_video",
+]

@@ -3,7 +3,7 @@
 import errno
 import io
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 import av
 import av.error
@@ -28,6 +28,16 @@ _IMAGE_BRANDS = frozenset(
 _IMAGE_FORMATS = frozenset({"apng", "gif", "image2", "image2pipe", "webp"})
 
 
+class ReadableFile(Protocol):
+    """A seekable binary file, or anything that reads, seeks and tells like one."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET, /) -> int: ...
+
+    def tell(self) -> int: ...
+
+
 class UnnamedFile:
     """A read-only file without a name, so that FFmpeg picks the demuxer by content.
 
@@ -35,7 +45,7 @@ class UnnamedFile:
     random bytes called "x.jpg" as an image or a ".txt" file as a text-art video.
     """
 
-    def __init__(self, file: BinaryIO) -> None:
+    def __init__(self, file: ReadableFile) -> None:
         self._file = file
 
     def read(self, size: int) -> bytes:
@@ -60,9 +70,21 @@ def open_container(path: Path, file: BinaryIO) -> InputContainer:
         raise unreadable(path, error) from error
 
 
+def open_stream(file: ReadableFile) -> InputContainer:
+    """Open a container from a seekable file object that has no path."""
+    try:
+        return av.open(UnnamedFile(file), mode="r", metadata_errors="replace")
+    except (av.error.FFmpegError, UnicodeDecodeError) as error:
+        file.seek(0)
+        raise rejection_for_head(file.read(12), error) from error
+
+
 def unreadable(path: Path, error: Exception) -> VideoRejectedError:
     with path.open("rb") as file:
-        head = file.read(12)
+        return rejection_for_head(file.read(12), error)
+
+
+def rejection_for_head(head: bytes, error: Exception) -> VideoRejectedError:
     # An MP4 starts with an ftyp box and a Matroska file with the EBML magic number.
     if head[4:8] == b"ftyp" or head[:4] == b"\x1a\x45\xdf\xa3":
         return VideoRejectedError(

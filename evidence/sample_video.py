@@ -7,9 +7,21 @@ import numpy as np
 
 
 def write_walkaround_video(
-    path: Path, seconds: float = 8.0, width: int = 640, height: int = 360, fps: int = 25
+    path: Path,
+    seconds: float = 8.0,
+    width: int = 640,
+    height: int = 360,
+    fps: int = 25,
+    *,
+    grain: int = 0,
 ) -> Path:
-    """Write an H.264 MP4 of the given length and return its path."""
+    """Write an H.264 MP4 of the given length and return its path.
+
+    ``grain`` (0-255) adds random noise of that amplitude to every pixel. Noise does
+    not compress, so it makes a file of many megabytes per second, for tests that
+    need large uploads.
+    """
+    rng = np.random.default_rng(seed=0)
     with av.open(str(path), mode="w", format="mp4") as container:
         stream = container.add_stream("libx264", rate=fps)
         stream.width = width
@@ -19,6 +31,9 @@ def write_walkaround_video(
         frames = int(seconds * fps)
         for index in range(frames):
             image = _scene(index / frames, width, height)
+            if grain:
+                noise = rng.integers(-grain, grain + 1, image.shape, dtype=np.int16)
+                image = np.clip(image + noise, 0, 255).astype(np.uint8)
             frame = av.VideoFrame.from_ndarray(image, format="rgb24")
             for packet in stream.encode(frame):
                 container.mux(packet)

@@ -23,6 +23,7 @@ from contracts.case import (
 )
 from contracts.events import CaseSubmitted
 from evidence import VideoRejectedError, probe_video
+from services.intake.callers import OptionalStaff
 from services.intake.eligibility import EligibilityDecision, decide
 from services.intake.problems import (
     ERRORS,
@@ -54,6 +55,10 @@ class CaseCreated(BaseModel):
     status: str
     parties: list[dict[str, str]]
     eligibility: EligibilityDecision
+    reporter_badge: str | None = Field(
+        default=None,
+        description="Badge number of the auxiliary officer who opened the case",
+    )
 
 
 class CaseView(BaseModel):
@@ -87,7 +92,9 @@ async def check_eligibility(
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def create_case(body: NewCase, runtime: Runtime) -> CaseCreated:
+async def create_case(
+    body: NewCase, runtime: Runtime, officer: OptionalStaff
+) -> CaseCreated:
     """Open a case; parties are named A, B, C… in the order given.
 
     The eligibility rules run first. A case that fails one is stored with status
@@ -107,6 +114,9 @@ async def create_case(body: NewCase, runtime: Runtime) -> CaseCreated:
     )
     trace_id = uuid.uuid4().hex
     case_status = await runtime.cases.create(case, trace_id, body.eligibility, decision)
+    badge = None if officer is None else officer.badge_number
+    if badge is not None:
+        await runtime.cases.set_reporter_badge(case.case_id, badge)
     if decision.eligible:
         log.info("case opened", case_id=str(case.case_id), trace_id=trace_id)
     else:
@@ -121,6 +131,7 @@ async def create_case(body: NewCase, runtime: Runtime) -> CaseCreated:
         status=case_status,
         parties=[{"party_id": p.party_id, "plate": p.plate} for p in case.parties],
         eligibility=decision,
+        reporter_badge=badge,
     )
 
 

@@ -3,6 +3,7 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import structlog
 from fastapi import FastAPI
 
 from common.db import create_pool
@@ -10,19 +11,25 @@ from common.http import install_common_handlers
 from common.kafka import ensure_topics, make_broker
 from common.lifecycle import consuming
 from common.logging import configure_logging
+from common.multipart import MultipartStorage
 from common.outbox import relaying
 from common.storage import EvidenceStore
 from contracts.events import CaseSubmitted, SmsRequested
+from identity.authenticator import build_authenticator
 from identity.party_access import OneTimeCodes, PartyTokens
-from services.intake import access_api, api
+from services.intake import access_api, api, phone_api, uploads_api
 from services.intake.runtime import IntakeRuntime
 from services.intake.settings import IntakeSettings
 from services.intake.store import CaseStore
+from services.intake.upload_store import UploadStore
+
+log = structlog.get_logger(__name__)
 
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     configure_logging("intake", settings.log_level)
+    authenticator = build_authenticator(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -30,6 +37,11 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         pool = await create_pool(settings.database_url, "intake")
         broker = make_broker(settings, "intake")
         policy = settings.party_access_policy()
+        multipart = MultipartStorage(settings)
+        if settings.intake_manage_bucket_cors and await multipart.allow_origin(
+            settings.public_origin()
+        ):
+            log.info("bucket cors origin added", origin=settings.public_origin())
         app.state.runtime = IntakeRuntime(
             settings=settings,
             cases=CaseStore(pool, settings),
@@ -37,12 +49,19 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             broker=broker,
             party_tokens=PartyTokens(policy),
             party_codes=OneTimeCodes(pool, policy),
+            multipart=multipart,
+            uploads=UploadStore(pool),
+            staff_verifier=authenticator,
         )
         async with consuming(broker, pool), relaying(pool, broker, settings):
             yield
+        await authenticator.aclose()
 
     app = FastAPI(title="Dingze intake", version="1", lifespan=lifespan)
     app.include_router(api.router)
     app.include_router(access_api.router)
+    app.include_router(uploads_api.router)
+    app.include_router(phone_api.router)
+    app.mount("/phone", phone_api.phone_page(), name="phone")
     install_common_handlers(app, is_upload=lambda path: path.endswith("/video"))
     return app

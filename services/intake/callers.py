@@ -1,7 +1,8 @@
 """Intake's callers: a party with a session from the SMS link, or staff with a token.
 
 Party sessions come from ``identity.party_access``. Staff tokens are checked by the
-runtime's ``StaffVerifier``; without one, intake accepts no staff token.
+runtime's ``StaffVerifier`` (the identity package's authenticator), and only
+auxiliary officers may act on cases here.
 """
 
 from dataclasses import dataclass
@@ -9,14 +10,18 @@ from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
+import structlog
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from identity.errors import AuthenticationError, ProviderUnavailableError
 from identity.party_access import PartyAccessError, PartyGrant
+from identity.roles import Role
 from services.intake.problems import problem_response
 from services.intake.runtime import IntakeRuntime
 
-AUXILIARY_OFFICER = "auxiliary_officer"
+AUXILIARY_OFFICER = Role.AUXILIARY_OFFICER
+log = structlog.get_logger(__name__)
 _bearer = HTTPBearer(auto_error=False)
 
 
@@ -80,8 +85,16 @@ async def _staff_caller(runtime: IntakeRuntime, token: str) -> Caller:
         raise refused
     try:
         staff = await verifier.verify(token)
-    except Exception as error:
+    except AuthenticationError as error:
         raise refused from error
+    except ProviderUnavailableError as error:
+        log.warning("identity provider unavailable", error=str(error))
+        raise problem_response(
+            503,
+            "service_unavailable",
+            "the sign-in provider did not answer; try again shortly",
+            "系统繁忙，请稍后重试。",
+        ) from error
     if AUXILIARY_OFFICER not in staff.roles:
         raise problem_response(
             403,
@@ -92,9 +105,10 @@ async def _staff_caller(runtime: IntakeRuntime, token: str) -> Caller:
     return Caller(badge_number=staff.badge_number)
 
 
-async def _case_caller(
-    case_id: UUID, caller: Annotated[Caller, Depends(_caller)]
-) -> Caller:
+AnyCaller = Annotated[Caller, Depends(_caller)]
+
+
+async def _case_caller(case_id: UUID, caller: AnyCaller) -> Caller:
     if not caller.may_act_on(case_id):
         raise problem_response(
             403,
@@ -106,3 +120,13 @@ async def _case_caller(
 
 
 CaseCaller = Annotated[Caller, Depends(_case_caller)]
+
+
+async def _optional_staff(runtime: Runtime, credentials: Credentials) -> Caller | None:
+    if credentials is None:
+        return None
+    return await _staff_caller(runtime, credentials.credentials)
+
+
+# An auxiliary officer's verified token when one is sent, else None.
+OptionalStaff = Annotated[Caller | None, Depends(_optional_staff)]

@@ -4,11 +4,13 @@ from dataclasses import dataclass
 
 from faststream.kafka import KafkaBroker
 
+from common.multipart import MultipartStorage
 from common.storage import EvidenceStore
 from identity.party_access import OneTimeCodes, PartyTokens
 from services.intake.settings import IntakeSettings
 from services.intake.staff import StaffVerifier
 from services.intake.store import CaseStore
+from services.intake.upload_store import UploadStore
 
 
 @dataclass(frozen=True)
@@ -19,4 +21,6 @@ class IntakeRuntime:
     broker: KafkaBroker
     party_tokens: PartyTokens
     party_codes: OneTimeCodes
+    multipart: MultipartStorage
+    uploads: UploadStore
     staff_verifier: StaffVerifier | None = None

@@ -1,22 +1,29 @@
 """Intake's settings."""
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr
 
 from common.settings import PlatformSettings
 from identity.party_access import PartyAccessPolicy
+from identity.settings import IdentitySettings
 
 MIB = 1024**2
 
 
-class IntakeSettings(PlatformSettings):
+class IntakeSettings(PlatformSettings, IdentitySettings):
     intake_host: str = "127.0.0.1"
     intake_port: int = 8101
     intake_public_url: str = Field(
         default="",
         description="Address of the phone page in SMS links; empty means "
         "http://127.0.0.1:<intake port>",
+    )
+    intake_manage_bucket_cors: bool = Field(
+        default=True,
+        description="Add the phone page's origin to the bucket's CORS rule at "
+        "start-up; turn off where the deployment sets CORS itself",
     )
     intake_max_video_bytes: int = 1024**3
     intake_max_photo_bytes: int = 20 * MIB
@@ -47,6 +54,10 @@ class IntakeSettings(PlatformSettings):
         return (
             self.intake_public_url or f"http://127.0.0.1:{self.intake_port}"
         ).rstrip("/")
+
+    def public_origin(self) -> str:
+        parts = urlsplit(self.public_url())
+        return f"{parts.scheme}://{parts.netloc}"
 
     def party_access_policy(self) -> PartyAccessPolicy:
         return PartyAccessPolicy(

@@ -141,3 +141,16 @@ class CaseStore:
             )
             await add_to_outbox(connection, self._settings, announce(video))
         return video
+
+    async def set_reporter_badge(self, case_id: UUID, badge_number: str) -> None:
+        await self._pool.execute(
+            "UPDATE cases SET reporter_badge = $2 WHERE case_id = $1",
+            case_id,
+            badge_number,
+        )
+
+    async def reporter_badge(self, case_id: UUID) -> str | None:
+        badge: str | None = await self._pool.fetchval(
+            "SELECT reporter_badge FROM cases WHERE case_id = $1", case_id
+        )
+        return badge

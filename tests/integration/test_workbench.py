@@ -9,49 +9,26 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import BrowserContext, async_playwright, expect
+from playwright.async_api import BrowserContext, expect
 from temporalio.client import Client
 
 from demo.client import PlatformClient
+from tests.support.browser import chromium_context
 from tests.support.cases import case_outcome, queued_case
 from tests.support.platform import PlatformProcesses
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
-CHROMIUM = "/usr/bin/chromium"
-# Headless flags for these machines; the last four keep Chromium from calling
-# outside hosts in the background.
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SEEK_TO_SECONDS = 6.0
 
 
 @pytest.fixture
 async def browser(tmp_path: Path) -> AsyncIterator[BrowserContext]:
     """A desktop-sized Chromium with a fresh profile in the test's tmp dir."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing; run make browser")
-    async with async_playwright() as playwright:
-        context = await playwright.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport={"width": 1280, "height": 900},
-            locale="zh-CN",
-        )
-        try:
-            yield context
-        finally:
-            await context.close()
+    async with chromium_context(
+        tmp_path / "profile", viewport={"width": 1280, "height": 900}
+    ) as context:
+        yield context
 
 
 async def test_officer_rules_through_workbench(

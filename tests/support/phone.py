@@ -5,6 +5,7 @@ import re
 from uuid import UUID
 
 import asyncpg
+import httpx
 
 SMS_WAIT_SECONDS = 30.0
 
@@ -46,3 +47,37 @@ def access_code(body: str) -> str:
     match = re.search(r"验证码是 ([0-9]{6})", body)
     assert match is not None, body
     return match.group(1)
+
+
+async def party_session(
+    http: httpx.AsyncClient,
+    intake: str,
+    database_url: str,
+    case_id: UUID,
+    phone: str,
+    consent: bool = True,
+) -> str:
+    """Take a party through the SMS link and code as a phone would; return the token.
+
+    Sends the case's links, reads the link and then the code from the local SMS
+    deliveries, opens a session and, unless told otherwise, gives consent.
+    """
+    sent = await http.post(f"{intake}/cases/{case_id}/party-links")
+    assert sent.status_code == 202, sent.text
+    _, body = await wait_for_sms(database_url, case_id, "case_link", phone)
+    link = link_token(body)
+    requested = await http.post(f"{intake}/access/code", json={"link_token": link})
+    assert requested.status_code == 202, requested.text
+    _, body = await wait_for_sms(database_url, case_id, "party_access_code", phone)
+    opened = await http.post(
+        f"{intake}/access/session",
+        json={"link_token": link, "code": access_code(body)},
+    )
+    assert opened.status_code == 200, opened.text
+    token: str = opened.json()["session_token"]
+    if consent:
+        agreed = await http.post(
+            f"{intake}/party/consent", headers={"authorization": f"Bearer {token}"}
+        )
+        assert agreed.status_code == 200, agreed.text
+    return token

@@ -110,6 +110,8 @@ class PlatformProcesses:
             "DINGZE_INSURANCE_WEBHOOK_FIRST_DELAY_SECONDS": "0.2",
             "DINGZE_INSURANCE_WEBHOOK_MAX_ATTEMPTS": "4",
             "DINGZE_INSURANCE_WEBHOOK_POLL_SECONDS": "0.2",
+            # The smallest part S3 takes, so a test video of a few MiB has parts.
+            "DINGZE_INTAKE_PART_SIZE_BYTES": str(5 * 1024 * 1024),
             **{
                 f"DINGZE_{name.upper()}_PORT": str(port) for name, port in ports.items()
             },

@@ -1,0 +1,142 @@
+"""The phone page in headless Chromium on a phone screen, against the running services.
+
+A party opens the SMS link, confirms the code, consents and uploads a real video in
+parts. The connection drops halfway, the party reloads the page and picks the video
+again, and only the parts that storage lacked are sent again.
+"""
+
+import hashlib
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.async_api import (
+    BrowserContext,
+    Page,
+    Request,
+    Route,
+    expect,
+)
+
+from common.settings import PlatformSettings
+from demo.client import PlatformClient, sample_case
+from evidence.sample_video import write_walkaround_video
+from tests.support.browser import chromium_context
+from tests.support.phone import access_code, wait_for_sms
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
+
+PHONE_A = sample_case()["parties"][0]["phone"]
+
+
+@pytest.fixture(scope="module")
+def large_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real 8 s video of about 12 MiB: three parts of the tests' 5 MiB."""
+    return write_walkaround_video(
+        tmp_path_factory.mktemp("phone") / "scene.mp4", seconds=8, grain=128
+    )
+
+
+@pytest.fixture
+async def phone(tmp_path: Path) -> AsyncIterator[BrowserContext]:
+    """A phone-sized Chromium with a fresh profile in the test's tmp dir."""
+    async with chromium_context(
+        tmp_path / "profile",
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=3,
+        is_mobile=True,
+        has_touch=True,
+    ) as context:
+        yield context
+
+
+def _part_number(request: Request) -> int | None:
+    if request.method != "PUT":
+        return None
+    numbers = parse_qs(urlsplit(request.url).query).get("partNumber")
+    return int(numbers[0]) if numbers else None
+
+
+async def _sign_in(
+    page: Page, settings: PlatformSettings, client: PlatformClient
+) -> str:
+    case_id = await client.open_case(sample_case())
+    sent = await client.http.post(f"{client.urls.intake}/cases/{case_id}/party-links")
+    assert sent.status_code == 202, sent.text
+    _, link_text = await wait_for_sms(
+        settings.database_url, case_id, "case_link", PHONE_A
+    )
+    link = re.search(r"http://\S+", link_text)
+    assert link is not None, link_text
+
+    await page.goto(link.group(0))
+    await page.get_by_role("button", name="获取验证码").click()
+    await expect(page.locator("#code-sent")).to_contain_text("138****5678")
+    _, code_text = await wait_for_sms(
+        settings.database_url, case_id, "party_access_code", PHONE_A
+    )
+    await page.locator("#code").fill(access_code(code_text))
+    await page.get_by_role("button", name="确认").click()
+    return str(case_id)
+
+
+async def test_phone_page_resumes_video_after_reload(
+    phone: BrowserContext,
+    client: PlatformClient,
+    settings: PlatformSettings,
+    large_video: Path,
+    tmp_path: Path,
+) -> None:
+    page = await phone.new_page()
+    sent_parts: list[int] = []
+
+    def record_part(request: Request) -> None:
+        number = _part_number(request)
+        if number is not None:
+            sent_parts.append(number)
+
+    # Only requests that got a response count: the cut one fails instead.
+    page.on("requestfinished", record_part)
+
+    # Sign in with the code from the SMS and consent.
+    case_id = await _sign_in(page, settings, client)
+    await expect(page.locator("#case-parties")).to_contain_text("浙A12345（您）")
+    await page.get_by_label("我已阅读并同意以远程方式处理本次事故").check()
+    await page.get_by_role("button", name="同意并继续").click()
+
+    # Upload, and drop the connection when the second part starts.
+    async def cut_connection(route: Route) -> None:
+        await phone.set_offline(True)
+        await route.abort("internetdisconnected")
+
+    await page.route(re.compile(r".*partNumber=2.*"), cut_connection)
+    await page.locator("#video").set_input_files(large_video)
+    await expect(page.locator("#notice")).to_contain_text("网络连接中断")
+    await page.screenshot(path=tmp_path / "1-offline.png")
+
+    # Reload once back online, and pick the same video again.
+    await page.unroute(re.compile(r".*partNumber=2.*"))
+    await phone.set_offline(False)
+    sent_before_reload = list(sent_parts)
+    await page.reload()
+    await expect(page.locator("#resume-hint")).to_contain_text("请重新选择同一个视频")
+    await page.screenshot(path=tmp_path / "2-resume.png")
+    await page.locator("#video").set_input_files(large_video)
+    await expect(page.locator("#files li.done")).to_contain_text(
+        "已上传", timeout=60_000
+    )
+    await page.get_by_role("button", name="提交证据").click()
+    await expect(page.locator("#step-done")).to_contain_text("您可以离开现场")
+    await page.screenshot(path=tmp_path / "3-done.png", full_page=True)
+
+    case = await client.http.get(f"{client.urls.intake}/cases/{case_id}")
+    resent = sent_parts[len(sent_before_reload) :]
+    assert sent_before_reload == [1]
+    assert 1 not in resent
+    assert sorted(set(resent)) == [2, 3]
+    assert case.json()["status"] == "submitted"
+    digest = hashlib.sha256(large_video.read_bytes()).hexdigest()
+    assert case.json()["video"]["sha256"] == digest
+    assert (tmp_path / "3-done.png").stat().st_size > 0

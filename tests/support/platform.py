@@ -145,7 +145,7 @@ class PlatformProcesses:
         self.wait_for_log("worker", "case worker started")
         self.wait_for_log("simulator", "insurer simulator started")
 
-    def wait_healthy(self, name: str, timeout: float = 60.0) -> None:
+    def wait_healthy(self, name: str, timeout: float = 120.0) -> None:
         port = self.env[f"DINGZE_{name.upper()}_PORT"]
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

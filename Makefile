@@ -28,7 +28,7 @@ stack-status:
 # The client settings that match the stack's ports, for every command below.
 WITH_ENV = eval "$$($(STACK) env)" &&
 
-.PHONY: migrate services-up services-down demo lint unit test bench browser
+.PHONY: migrate services-up services-down demo lint unit test bench bench-intake browser
 
 # Debian's Chromium and CJK fonts for the browser tests; skipped when present.
 browser:
@@ -64,3 +64,8 @@ test: lint migrate browser
 # Engine limits and case rates, measured in one run; BENCH_ARGS="--smoke" is short.
 bench: migrate
 	$(WITH_ENV) $(PYTHON) -m bench $(BENCH_ARGS)
+
+# Intake's peak memory for 100 MiB and 1 GiB uploads and the presigned path's
+# throughput against a raw PUT; BENCH_INTAKE_ARGS="--sizes 20" is short.
+bench-intake: migrate
+	$(WITH_ENV) $(PYTHON) -m bench.intake_uploads $(BENCH_INTAKE_ARGS)

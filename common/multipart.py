@@ -80,6 +80,10 @@ class MultipartStorage:
             extra_query_params={"partNumber": str(part_number), "uploadId": upload_id},
         )
 
+    def object_put_url(self, key: str, expires: timedelta) -> str:
+        """Presign one PUT of a whole object, outside any multipart upload."""
+        return self._signer.presigned_put_object(self.bucket, key, expires=expires)
+
     async def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
         return await asyncio.to_thread(self._list_parts, key, upload_id)
 

@@ -1,4 +1,4 @@
-"""Drive one real case from a phone upload to settled claims and print its timeline.
+"""Drive one real case from a scene upload to settled claims and print its timeline.
 
 Expects the stack and the services running (``make demo`` starts them).
 """
@@ -15,12 +15,14 @@ from common.settings import PlatformSettings
 from common.temporal import connect_temporal
 from contracts.workflow import CaseOutcome, case_workflow_id
 from demo.client import (
+    LOCAL_AUXILIARY,
     LOCAL_OFFICER,
     PlatformClient,
     ServiceUrls,
     sample_case,
     sample_ruling,
 )
+from demo.uploads import UploadClient
 from evidence.sample_video import write_walkaround_video
 
 
@@ -35,15 +37,23 @@ async def run_demo() -> CaseOutcome:
         with tempfile.TemporaryDirectory() as folder:
             step("recording a 12-second walk-around video (H.264, 640x360)")
             video = write_walkaround_video(Path(folder) / "scene.mp4", seconds=12)
-            step("phone: opening the case")
-            case_id = await client.open_case(sample_case())
-            print(f"    case {case_id}")
-            step(f"phone: uploading the video ({video.stat().st_size // 1024} KiB)")
-            upload = await client.upload_video(case_id, video)
+            step(f"auxiliary officer: signing in as {LOCAL_AUXILIARY[0]}")
+            auxiliary = await client.sign_in(*LOCAL_AUXILIARY)
+            step("auxiliary officer: opening the case from the scene")
+            case_id = await client.open_case(sample_case(), client.staff_headers)
+            print(f"    case {case_id}, badge {auxiliary['principal']['badge_number']}")
+            step(
+                "auxiliary officer: uploading the video in parts straight to storage "
+                f"({video.stat().st_size // 1024} KiB)"
+            )
+            uploads = UploadClient(
+                http, client.urls.intake, case_id, auxiliary["access_token"]
+            )
+            upload = await uploads.upload_file(video, "video", "video/mp4")
             upload.raise_for_status()
             print(f"    sha256 {upload.json()['sha256']}")
         (await client.submit(case_id)).raise_for_status()
-        step("phone: case submitted; the parties may leave the scene")
+        step("auxiliary officer: case submitted; the parties may leave the scene")
 
         step(f"officer: signing in as {LOCAL_OFFICER[0]}")
         signed_in = await client.sign_in(*LOCAL_OFFICER)

@@ -93,6 +93,7 @@ def sample_ruling() -> dict[str, Any]:
 # The local staff file's development accounts (deploy/local/README.md lists them).
 LOCAL_OFFICER = ("officer", "officer-local")
 LOCAL_SUPERVISOR = ("supervisor", "supervisor-local")
+LOCAL_AUXILIARY = ("auxiliary", "auxiliary-local")
 
 
 class PlatformClient:
@@ -112,8 +113,12 @@ class PlatformClient:
         self.staff_headers = {"authorization": f"Bearer {result['access_token']}"}
         return result
 
-    async def open_case(self, case: dict[str, Any]) -> UUID:
-        response = await self.http.post(f"{self.urls.intake}/cases", json=case)
+    async def open_case(
+        self, case: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> UUID:
+        response = await self.http.post(
+            f"{self.urls.intake}/cases", json=case, headers=headers
+        )
         response.raise_for_status()
         return UUID(response.json()["case_id"])
 

@@ -44,6 +44,16 @@ class SignInRequest(BaseModel):
     password: str = Field(min_length=1, max_length=256)
 
 
+class SignInConfig(BaseModel):
+    """How a browser page signs staff in: locally, or at the provider."""
+
+    provider: str
+    issuer: str | None = None
+    client_id: str | None = None
+    authorization_endpoint: str | None = None
+    token_endpoint: str | None = None
+
+
 class SignedIn(BaseModel):
     access_token: str
     token_type: str = "bearer"
@@ -134,6 +144,32 @@ async def sign_in(body: SignInRequest, request: Request) -> SignedIn:
     await _record_sign_in(request, body.username, principal)
     log.info("signed in", username=principal.subject, badge=principal.badge_number)
     return SignedIn(access_token=token, expires_at=expires_at, principal=principal)
+
+
+@router.get("/config")
+async def sign_in_config(request: Request) -> SignInConfig:
+    """Return how the workbench page signs in; needs no token."""
+    auth = authenticator(request)
+    if auth.oidc is None:
+        return SignInConfig(provider="local")
+    try:
+        discovery = await auth.oidc.discovery()
+    except ProviderUnavailableError as error:
+        raise HTTPException(
+            503,
+            detail=problem(
+                "identity_provider_unavailable",
+                f"{error}; try again shortly",
+                "登录服务暂不可用，请稍后重试。",
+            ),
+        ) from error
+    return SignInConfig(
+        provider="oidc",
+        issuer=auth.oidc.issuer,
+        client_id=auth.oidc.client_id,
+        authorization_endpoint=str(discovery["authorization_endpoint"]),
+        token_endpoint=str(discovery["token_endpoint"]),
+    )
 
 
 @router.get("/me")

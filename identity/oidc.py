@@ -36,10 +36,18 @@ class OidcVerifier:
         self._settings = settings
         self._issuer = settings.oidc_issuer.rstrip("/")
         self._http = http or httpx.AsyncClient(timeout=10)
-        self._jwks_uri: str | None = None
+        self._discovery: dict[str, Any] | None = None
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at = float("-inf")
         self._lock = asyncio.Lock()
+
+    @property
+    def issuer(self) -> str:
+        return self._issuer
+
+    @property
+    def client_id(self) -> str:
+        return self._settings.oidc_client_id
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -82,18 +90,23 @@ class OidcVerifier:
             )
         return found
 
-    async def _refresh(self) -> None:
-        if self._jwks_uri is None:
-            discovery = await self._get_json(
+    async def discovery(self) -> dict[str, Any]:
+        """Return the provider's discovery document, fetched once and checked."""
+        if self._discovery is None:
+            found = await self._get_json(
                 f"{self._issuer}/.well-known/openid-configuration"
             )
-            if str(discovery.get("issuer", "")).rstrip("/") != self._issuer:
+            if str(found.get("issuer", "")).rstrip("/") != self._issuer:
                 raise ProviderUnavailableError(
-                    f"the discovery document names issuer {discovery.get('issuer')!r},"
+                    f"the discovery document names issuer {found.get('issuer')!r},"
                     f" not {self._issuer!r}"
                 )
-            self._jwks_uri = str(discovery["jwks_uri"])
-        jwks = await self._get_json(self._jwks_uri)
+            self._discovery = found
+        return self._discovery
+
+    async def _refresh(self) -> None:
+        discovery = await self.discovery()
+        jwks = await self._get_json(str(discovery["jwks_uri"]))
         key_set = jwt.PyJWKSet.from_dict(jwks)
         self._keys = {
             str(key.key_id): key for key in key_set.keys if key.key_id is not None

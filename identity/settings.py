@@ -33,6 +33,11 @@ class IdentitySettings(BaseSettings):
         description="Issuer URL; its /.well-known/openid-configuration is read",
     )
     oidc_audience: str = Field(default="", description="Expected aud claim")
+    oidc_client_id: str = Field(
+        default="",
+        description="Public client id the workbench page signs in with "
+        "(authorization code flow with PKCE)",
+    )
     oidc_roles_claim: str = Field(
         default="realm_access.roles",
         description="Dotted path of the list of role names in the token",

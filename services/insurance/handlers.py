@@ -15,12 +15,24 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from common.kafka import ensure_topics, subscribe
 from common.settings import PlatformSettings
-from contracts.events import CaseRuled, ClaimOpened, ClaimSettled, InsurerNotification
+from contracts.events import (
+    CaseRuled,
+    ClaimAssessed,
+    ClaimOpened,
+    ClaimRefused,
+    ClaimSettled,
+    InsurerNotification,
+    SettlementEscalated,
+)
 from contracts.workflow import (
+    CLAIM_ASSESSED_SIGNAL,
     CLAIM_OPENED_SIGNAL,
+    CLAIM_REFUSED_SIGNAL,
     CLAIM_SETTLED_SIGNAL,
     INSURER_NOTIFIED_SIGNAL,
+    ClaimAssessedSignal,
     ClaimOpenedSignal,
+    ClaimRefusedSignal,
     ClaimSettledSignal,
     InsurerNotified,
     case_workflow_id,
@@ -111,6 +123,52 @@ def subscribe_insurance(
             log.info(
                 "claim opened", case_id=str(event.case_id), insurer=event.insurer_code
             )
+
+    @subscribe(broker, settings, "insurance", ClaimAssessed.topic)
+    async def on_claim_assessed(event: ClaimAssessed) -> None:
+        relayed = await _signal_case(
+            temporal,
+            event.case_id,
+            CLAIM_ASSESSED_SIGNAL,
+            ClaimAssessedSignal(
+                insurer_code=event.insurer_code,
+                claim_number=event.claim_number,
+                amount_cents=event.amount_cents,
+            ),
+        )
+        if relayed:
+            await store.record_claim_assessed(event)
+            log.info(
+                "claim assessed", case_id=str(event.case_id), insurer=event.insurer_code
+            )
+
+    @subscribe(broker, settings, "insurance", ClaimRefused.topic)
+    async def on_claim_refused(event: ClaimRefused) -> None:
+        relayed = await _signal_case(
+            temporal,
+            event.case_id,
+            CLAIM_REFUSED_SIGNAL,
+            ClaimRefusedSignal(
+                insurer_code=event.insurer_code,
+                claim_number=event.claim_number,
+                reason=event.reason,
+            ),
+        )
+        if relayed:
+            await store.record_claim_refused(event)
+            log.info(
+                "claim refused", case_id=str(event.case_id), insurer=event.insurer_code
+            )
+
+    @subscribe(broker, settings, "insurance", SettlementEscalated.topic)
+    async def on_settlement_escalated(event: SettlementEscalated) -> None:
+        # Operators' alerting watches for this line.
+        log.error(
+            "insurers silent past reminder, settlement escalated",
+            case_id=str(event.case_id),
+            trace_id=event.trace_id,
+            insurers=event.insurer_codes,
+        )
 
     @subscribe(broker, settings, "insurance", ClaimSettled.topic)
     async def on_claim_settled(event: ClaimSettled) -> None:

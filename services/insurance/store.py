@@ -10,8 +10,11 @@ from common.outbox import add_to_outbox
 from common.settings import PlatformSettings
 from contracts.events import (
     CaseRuled,
+    ClaimAssessed,
     ClaimOpened,
+    ClaimRefused,
     ClaimSettled,
+    Event,
     InsurerNotification,
 )
 from services.insurance.registry import RegistryEntry, registry_entries
@@ -98,6 +101,58 @@ class InsuranceStore:
                 event.insurer_code,
                 event.claim_number,
             )
+
+    async def record_claim_assessed(self, event: ClaimAssessed) -> None:
+        async with self._pool.acquire() as connection, connection.transaction():
+            if not await first_delivery(connection, event.event_id, event.topic):
+                return
+            await connection.execute(
+                """
+                INSERT INTO claims (case_id, insurer_code, claim_number, status,
+                                    assessed_cents)
+                VALUES ($1, $2, $3, 'assessed', $4)
+                ON CONFLICT (case_id, insurer_code) DO UPDATE SET
+                    assessed_cents = excluded.assessed_cents,
+                    status = CASE WHEN claims.status = 'opened' THEN 'assessed'
+                                  ELSE claims.status END
+                """,
+                event.case_id,
+                event.insurer_code,
+                event.claim_number,
+                event.amount_cents,
+            )
+
+    async def record_claim_refused(self, event: ClaimRefused) -> None:
+        async with self._pool.acquire() as connection, connection.transaction():
+            if not await first_delivery(connection, event.event_id, event.topic):
+                return
+            await connection.execute(
+                """
+                INSERT INTO claims (case_id, insurer_code, claim_number, status,
+                                    refusal_reason)
+                VALUES ($1, $2, $3, 'refused', $4)
+                ON CONFLICT (case_id, insurer_code) DO UPDATE SET
+                    status = 'refused', refusal_reason = excluded.refusal_reason
+                WHERE claims.status <> 'settled'
+                """,
+                event.case_id,
+                event.insurer_code,
+                event.claim_number,
+                event.reason,
+            )
+
+    async def signing_secret(self, insurer_code: str) -> str | None:
+        """Return the active insurer's signing secret, or None."""
+        secret = await self._pool.fetchval(
+            "SELECT signing_secret FROM insurers WHERE code = $1 AND active",
+            insurer_code,
+        )
+        return None if secret is None else str(secret)
+
+    async def queue_event(self, event: Event) -> bool:
+        """Write an insurer's event to the outbox; False when it is already there."""
+        async with self._pool.acquire() as connection, connection.transaction():
+            return await add_to_outbox(connection, self._settings, event)
 
     async def record_claim_settled(self, event: ClaimSettled) -> None:
         async with self._pool.acquire() as connection, connection.transaction():

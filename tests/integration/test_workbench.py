@@ -5,9 +5,10 @@ plays and seeks the video, sees the parties and the place, has a wrong ruling
 rejected next to the fields at fault, and rules. The case then settles.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.async_api import BrowserContext, expect
 from temporalio.client import Client
@@ -15,7 +16,8 @@ from temporalio.client import Client
 from demo.client import PlatformClient
 from tests.support.browser import chromium_context
 from tests.support.cases import case_outcome, queued_case
-from tests.support.platform import PlatformProcesses
+from tests.support.oidc_issuer import LocalOidcIssuer
+from tests.support.platform import PlatformProcesses, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -142,3 +144,59 @@ async def test_supervisor_reassigns_through_workbench(
 
     assert officer_queue[str(case_id)]["claimed_by_me"] is True
     assert await row.get_by_role("button", name="领取").count() == 0
+
+
+@pytest.fixture
+def oidc_liability(
+    platform: PlatformProcesses,
+) -> Iterator[tuple[str, LocalOidcIssuer]]:
+    """A second liability service that trusts a local OpenID Connect issuer.
+
+    Its own topic prefix keeps it out of the main service's consumer groups.
+    """
+    issuer = LocalOidcIssuer().start()
+    port = free_port()
+    prefix = platform.env["DINGZE_KAFKA_TOPIC_PREFIX"]
+    env = {
+        **platform.env,
+        "DINGZE_IDENTITY_PROVIDER": "oidc",
+        "DINGZE_OIDC_ISSUER": issuer.url,
+        "DINGZE_OIDC_AUDIENCE": "dingze-liability",
+        "DINGZE_OIDC_CLIENT_ID": "dingze-workbench",
+        "DINGZE_LIABILITY_PORT": str(port),
+        "DINGZE_KAFKA_TOPIC_PREFIX": f"{prefix}oidc.",
+    }
+    service = PlatformProcesses(
+        log_dir=platform.log_dir / "oidc", env=env, urls=platform.urls
+    )
+    service.log_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        service.start("liability", "services.liability")
+        service.wait_healthy("liability")
+        yield f"http://127.0.0.1:{port}", issuer
+    finally:
+        service.stop_all()
+        issuer.stop()
+
+
+async def test_workbench_signs_in_at_provider(
+    browser: BrowserContext, oidc_liability: tuple[str, LocalOidcIssuer]
+) -> None:
+    base, issuer = oidc_liability
+    page = await browser.new_page()
+    await page.goto(f"{base}/workbench/")
+
+    await expect(page.get_by_label("密码")).to_be_hidden()
+    await page.get_by_role("button", name="统一身份认证登录").click()
+    await expect(page.locator("#who-name")).to_have_text("王磊（警号 330102）")
+    await expect(page.locator("#queue-panel")).to_be_visible()
+    async with httpx.AsyncClient() as http:
+        local_sign_in = await http.post(
+            f"{base}/auth/sign-in",
+            json={"username": "officer", "password": "officer-local"},
+        )
+
+    assert page.url == f"{base}/workbench/"
+    assert "/realms/dingze/protocol/openid-connect/token" in issuer.requests
+    assert local_sign_in.status_code == 404
+    assert local_sign_in.json()["detail"]["code"] == "sign_in_at_provider"

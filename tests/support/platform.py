@@ -27,6 +27,8 @@ from identity.tokens import create_signing_key
 from tests.support.webhook_receiver import write_self_signed_cert
 
 ROOT = Path(__file__).resolve().parents[2]
+# Six processes importing at once on a busy 2-core machine have taken over 60 s.
+START_TIMEOUT_SECONDS = 180.0
 
 
 def free_port() -> int:
@@ -145,7 +147,7 @@ class PlatformProcesses:
         self.wait_for_log("worker", "case worker started")
         self.wait_for_log("simulator", "insurer simulator started")
 
-    def wait_healthy(self, name: str, timeout: float = 120.0) -> None:
+    def wait_healthy(self, name: str, timeout: float = START_TIMEOUT_SECONDS) -> None:
         port = self.env[f"DINGZE_{name.upper()}_PORT"]
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -163,7 +165,9 @@ class PlatformProcesses:
             f"{name} did not become healthy in {timeout} s; see {self.log(name)}"
         )
 
-    def wait_for_log(self, name: str, text: str, timeout: float = 60.0) -> None:
+    def wait_for_log(
+        self, name: str, text: str, timeout: float = START_TIMEOUT_SECONDS
+    ) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self._check_alive(name)

@@ -20,19 +20,31 @@ from contracts.case import (
     StoredEvidence,
     assign_party_ids,
 )
-from contracts.events import CaseClosed, CaseEscalated, CaseQueued, CaseRuled
+from contracts.events import (
+    CaseClosed,
+    CaseEscalated,
+    CaseQueued,
+    CaseRuled,
+    SettlementEscalated,
+)
 from contracts.ruling import Ruling, RulingDraft
 from contracts.workflow import (
     CaseClaimed,
     CaseOutcome,
     CaseStage,
     CaseWorkflowInput,
+    ClaimRefusedSignal,
     ClaimSettledSignal,
     InsurerNotified,
     SubmitRulingInput,
 )
 from demo.client import sample_case, sample_ruling
-from workflows.case.models import EvidenceCheckInput, EvidenceCheckResult, SmsBatch
+from workflows.case.models import (
+    EvidenceCheckInput,
+    EvidenceCheckResult,
+    ReminderBatch,
+    SmsBatch,
+)
 from workflows.case.workflow import RemoteLiabilityCaseWorkflow
 
 
@@ -44,6 +56,7 @@ class StandInActivities:
         self.sms: list[str] = []
         self.published: list[str] = []
         self.escalations: list[CaseEscalated] = []
+        self.reminders: list[str] = []
         self.queue_publish_done = asyncio.Event()
         self.queue_publish_done.set()
 
@@ -76,8 +89,18 @@ class StandInActivities:
     async def publish_case_closed(self, event: CaseClosed) -> None:
         self.published.append(f"{event.topic}:{event.outcome}")
 
+    @activity.defn(name="remind_insurers")
+    async def remind_insurers(self, batch: ReminderBatch) -> None:
+        self.reminders.extend(reminder.insurer_code for reminder in batch.reminders)
+
+    @activity.defn(name="publish_settlement_escalation")
+    async def publish_settlement_escalation(self, event: SettlementEscalated) -> None:
+        self.published.append(f"{event.topic}:{','.join(event.insurer_codes)}")
+
     def all(self) -> list[Callable[..., Any]]:
         return [
+            self.remind_insurers,
+            self.publish_settlement_escalation,
             self.check_evidence,
             self.queue_for_officer,
             self.publish_escalation,
@@ -268,6 +291,41 @@ async def test_unsettled_claims_close_case_after_deadline(
     overdue = next(e for e in outcome.timeline if e.step == "settlement overdue")
     assert overdue.detail == "PAIC"
     assert overdue.at - outcome.timeline[0].at >= timedelta(days=30)
+    reminded = next(e for e in outcome.timeline if e.step == "insurers reminded")
+    escalated = next(e for e in outcome.timeline if e.step == "settlement escalated")
+    assert activities.reminders == ["PAIC"]
+    assert "settlement.escalated:PAIC" in activities.published
+    assert timedelta(days=2) <= reminded.at - outcome.timeline[0].at < timedelta(days=3)
+    assert (
+        timedelta(days=5) <= escalated.at - outcome.timeline[0].at < timedelta(days=6)
+    )
+
+
+async def test_insurer_answering_after_reminder_is_not_escalated(
+    time_skipping: WorkflowEnvironment,
+) -> None:
+    activities = StandInActivities()
+    worker, task_queue = _worker(time_skipping, activities)
+    async with worker:
+        handle = await _start(time_skipping, task_queue)
+        await _wait_for_stage(handle, CaseStage.AWAITING_RULING)
+        await _rule_and_notify_insurers(handle)
+        await _wait_for_stage(handle, CaseStage.AWAITING_SETTLEMENT)
+        await _settle_claim(handle, "PICC")
+        await time_skipping.sleep(timedelta(days=3))
+        await handle.signal(
+            RemoteLiabilityCaseWorkflow.claim_refused,
+            ClaimRefusedSignal(
+                insurer_code="PAIC", claim_number="PAIC-1", reason="保单已失效"
+            ),
+        )
+        outcome = await handle.result()
+
+    steps = [entry.step for entry in outcome.timeline]
+    assert outcome.outcome == "claim_refused"
+    assert activities.reminders == ["PAIC"]
+    assert "settlement escalated" not in steps
+    assert "claim refused" in steps
 
 
 async def test_ruling_accepted_before_queue_publish_completes(

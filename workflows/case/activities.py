@@ -21,9 +21,16 @@ from contracts.events import (
     CaseQueued,
     CaseRuled,
     Event,
+    InsurerReminder,
+    SettlementEscalated,
 )
 from evidence import VideoRejectedError, probe_video
-from workflows.case.models import EvidenceCheckInput, EvidenceCheckResult, SmsBatch
+from workflows.case.models import (
+    EvidenceCheckInput,
+    EvidenceCheckResult,
+    ReminderBatch,
+    SmsBatch,
+)
 
 
 def _sha256_of(path: Path) -> str:
@@ -122,6 +129,17 @@ class CaseActivities:
     async def publish_case_closed(self, event: CaseClosed) -> None:
         await self._publish(event)
 
+    @activity.defn
+    async def remind_insurers(self, batch: ReminderBatch) -> None:
+        async with self._pool.acquire() as connection, connection.transaction():
+            for reminder in batch.reminders:
+                topic = InsurerReminder.topic_for(reminder.insurer_code)
+                await add_to_outbox(connection, self._settings, reminder, topic)
+
+    @activity.defn
+    async def publish_settlement_escalation(self, event: SettlementEscalated) -> None:
+        await self._publish(event)
+
     async def _publish(self, *events: Event) -> None:
         """Write the events to the worker's outbox, from which the relay sends them.
 
@@ -139,4 +157,6 @@ class CaseActivities:
             self.publish_ruling,
             self.request_sms,
             self.publish_case_closed,
+            self.remind_insurers,
+            self.publish_settlement_escalation,
         ]

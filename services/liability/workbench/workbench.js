@@ -405,14 +405,87 @@ function backToQueue() {
   showSignedIn();
 }
 
+// Sign-in at an OpenID Connect provider: the authorization code flow with PKCE,
+// for a public client that keeps no secret.
+
+function randomText(bytes) {
+  const values = crypto.getRandomValues(new Uint8Array(bytes));
+  return base64Url(values);
+}
+
+function base64Url(bytes) {
+  return btoa(String.fromCharCode(...new Uint8Array(bytes)))
+    .replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+function redirectUri() {
+  return `${location.origin}${location.pathname}`;
+}
+
+async function startProviderSignIn(config) {
+  const verifier = randomText(48);
+  const challenge = base64Url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
+  const expected = randomText(24);
+  sessionStorage.setItem("provider-sign-in", JSON.stringify({ verifier, state: expected }));
+  const url = new URL(config.authorization_endpoint);
+  url.search = new URLSearchParams({
+    response_type: "code", client_id: config.client_id, redirect_uri: redirectUri(),
+    scope: "openid", state: expected, code_challenge: challenge, code_challenge_method: "S256",
+  }).toString();
+  location.assign(url.toString());
+}
+
+// Returns whether the page came back from the provider with a code.
+async function finishProviderSignIn(config) {
+  const params = new URLSearchParams(location.search);
+  if (!params.has("code") && !params.has("error")) return false;
+  const saved = JSON.parse(sessionStorage.getItem("provider-sign-in") || "{}");
+  sessionStorage.removeItem("provider-sign-in");
+  history.replaceState(null, "", location.pathname);
+  if (!params.has("code") || params.get("state") !== saved.state) {
+    $("#sign-in-error").textContent = "统一身份认证未完成，请重新登录。";
+    return true;
+  }
+  const response = await fetch(config.token_endpoint, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      grant_type: "authorization_code", code: params.get("code"), redirect_uri: redirectUri(),
+      client_id: config.client_id, code_verifier: saved.verifier,
+    }),
+  });
+  if (!response.ok) {
+    $("#sign-in-error").textContent = "统一身份认证失败，请重新登录。";
+    return true;
+  }
+  state.token = (await response.json()).access_token;
+  const me = await call("GET", "/auth/me");
+  if (!me.ok) return true;
+  state.principal = me.payload;
+  sessionStorage.setItem("workbench", JSON.stringify({ token: state.token, principal: state.principal }));
+  showSignedIn();
+  return true;
+}
+
+async function start() {
+  const config = await call("GET", "/auth/config");
+  if (config.ok && config.payload.provider === "oidc") {
+    $("#sign-in-form").hidden = true;
+    $("#provider-sign-in").hidden = false;
+    $("#provider-sign-in").addEventListener("click", () => startProviderSignIn(config.payload));
+    if (await finishProviderSignIn(config.payload)) return;
+  }
+  const saved = sessionStorage.getItem("workbench");
+  if (saved) {
+    Object.assign(state, JSON.parse(saved));
+    showSignedIn();
+  }
+}
+
 $("#sign-in-form").addEventListener("submit", signIn);
 $("#sign-out").addEventListener("click", () => signOut());
 $("#ruling-form").addEventListener("submit", submitRuling);
 $("#release").addEventListener("click", release);
 $("#back").addEventListener("click", backToQueue);
 
-const saved = sessionStorage.getItem("workbench");
-if (saved) {
-  Object.assign(state, JSON.parse(saved));
-  showSignedIn();
-}
+start();

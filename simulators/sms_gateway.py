@@ -1,11 +1,11 @@
 """A fake SMS gateway on loopback: takes messages once by id and posts receipts.
 
-It stands in for a real gateway in tests and local runs. ``POST /messages`` with a
-JSON body of ``message_id``, ``phone``, ``body`` and ``receipt_url`` answers 202.
-A message id seen before is answered 202 again but not delivered again. After each
+It replaces a real gateway in tests and local runs. ``POST /messages`` with a JSON
+body of ``message_id``, ``phone``, ``body`` and ``receipt_url`` returns 202. A
+message id seen before gets 202 again but is not delivered again. After each
 first delivery the gateway posts ``{"message_id", "status": "delivered"}`` to the
 receipt URL, signed with the receipt secret. ``failures`` makes the first requests
-answer 503, as a gateway in trouble would.
+fail with 503, as a gateway in trouble would.
 """
 
 import json
@@ -19,6 +19,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from contracts.webhooks import SIGNATURE_HEADER, sign
 
+# The API key the fake gateway expects as a bearer token.
+API_KEY = "fake-gateway-key"
+
 
 @dataclass
 class FakeSmsGateway:
@@ -31,7 +34,7 @@ class FakeSmsGateway:
     url: str = ""
 
     def take(self, message: dict[str, str]) -> tuple[int, bool]:
-        """Return the status to answer and whether the message is new."""
+        """Return the response status and whether the message is new."""
         with self.lock:
             self.requests += 1
             if self.requests <= self.failures:
@@ -74,7 +77,10 @@ def running_gateway(receipt_secret: str, failures: int = 0) -> Iterator[FakeSmsG
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length", "0"))
             message = json.loads(self.rfile.read(length))
-            status, new = gateway.take(message)
+            if self.headers.get("authorization") != f"Bearer {API_KEY}":
+                status, new = 401, False
+            else:
+                status, new = gateway.take(message)
             self.send_response(status)
             self.send_header("content-length", "0")
             self.end_headers()

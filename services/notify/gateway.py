@@ -49,10 +49,9 @@ class HttpSmsProvider:
             "body": body,
             "receipt_url": self._receipt_url,
         }
-        headers = {
-            "authorization": f"Bearer {self._api_key}",
-            "idempotency-key": message_id,
-        }
+        headers = {"idempotency-key": message_id}
+        if self._api_key:
+            headers["authorization"] = f"Bearer {self._api_key}"
         failure = ""
         for attempt in range(1, self._attempts + 1):
             try:

@@ -42,7 +42,8 @@ class MessageStore:
 
     async def recent_sends(self, phone: str, window: timedelta) -> list[datetime]:
         rows = await self._pool.fetch(
-            "SELECT sent_at FROM messages WHERE phone = $1 AND sent_at > now() - $2",
+            "SELECT sent_at FROM messages"
+            " WHERE phone = $1 AND sent_at > now() - $2::interval",
             phone,
             window,
         )

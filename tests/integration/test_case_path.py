@@ -101,6 +101,8 @@ async def test_case_finishes_after_worker_is_killed(
     if first.status_code == 503:
         ruled = await _rule_until_answered(client, case_id)
     outcome = await case_outcome(temporal, case_id)
+    # The closing messages leave through the worker's outbox after the case closes.
+    await client.messages_after(case_id, "claim_settled", 2)
     sends = await sms_deliveries(settings.database_url, case_id)
 
     assert first.status_code in {200, 503}, first.text

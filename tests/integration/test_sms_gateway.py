@@ -10,7 +10,7 @@ from aiokafka import AIOKafkaProducer
 
 from common.settings import PlatformSettings
 from contracts.events import SmsRequested
-from simulators.sms_gateway import FakeSmsGateway, running_gateway
+from simulators.sms_gateway import API_KEY, FakeSmsGateway, running_gateway
 from tests.support.platform import PlatformProcesses
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
@@ -29,6 +29,7 @@ def gateway(platform: PlatformProcesses) -> Iterator[FakeSmsGateway]:
                 "DINGZE_NOTIFY_PROVIDER": "http",
                 "DINGZE_NOTIFY_GATEWAY_URL": fake.url,
                 "DINGZE_NOTIFY_RECEIPT_SECRET": RECEIPT_SECRET,
+                "DINGZE_NOTIFY_GATEWAY_API_KEY": API_KEY,
             },
         )
         try:

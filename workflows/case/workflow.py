@@ -177,8 +177,8 @@ class RemoteLiabilityCaseWorkflow:
     async def _settle_claims(self, insurers: set[str]) -> CaseOutcome:
         """Wait until every claim is settled or refused, with deadlines.
 
-        An insurer whose claim is still open after two days is reminded; after
-        five days the case is escalated to operators; after 30 it closes overdue.
+        An insurer whose claim is still open after two days is reminded. After five
+        days the case is escalated to operators, and after 30 it closes overdue.
         """
         notified_at = workflow.now()
 

@@ -32,7 +32,7 @@ from bench.engines import EngineSizes, measure_engines
 from bench.resources import ResourceSampler
 from common.migrate import migrate
 from common.settings import PlatformSettings
-from common.temporal import connect_temporal
+from common.temporal import connect_temporal, exit_now
 from evidence.sample_video import write_walkaround_video
 from tests.support.platform import ROOT, PlatformProcesses, SessionDatabase, new_run_id
 
@@ -308,6 +308,7 @@ def main() -> None:
         f"results in {written}.{{txt,json,png}} "
         f"after {time.monotonic() - started:.0f} s"
     )
+    exit_now(0)
 
 
 def finish(results: dict[str, Any], folder: Path, name: str) -> Path:

@@ -25,6 +25,8 @@ MIGRATIONS: dict[str, Path] = {
     "case_worker": REPO_ROOT / "workflows" / "case" / "migrations",
 }
 SERVICE_SCHEMAS = tuple(MIGRATIONS)
+# Tables whose rows are only ever added: the service role may not change them.
+APPEND_ONLY_TABLES: dict[str, tuple[str, ...]] = {"intake": ("custody_records",)}
 
 
 def schema_url(database_url: str, schema: str) -> str:
@@ -54,6 +56,10 @@ async def grant_schema(database_url: str, schema: str) -> None:
             GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role};
             """
         )
+        for table in APPEND_ONLY_TABLES.get(schema, ()):
+            await connection.execute(
+                f"REVOKE UPDATE, DELETE, TRUNCATE ON {schema}.{table} FROM {role}"
+            )
     finally:
         await connection.close()
 

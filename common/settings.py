@@ -1,9 +1,14 @@
 """Connection settings read from the environment, with the local stack's defaults."""
 
+from datetime import timedelta
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from evidence import VideoLimits
+from evidence.examine import EvidenceRules
+from evidence.quality import QualityThresholds
+from evidence.scene import SceneTolerances
 
 
 class PlatformSettings(BaseSettings):
@@ -47,8 +52,43 @@ class PlatformSettings(BaseSettings):
     # Intake checks uploads and the workflow checks stored evidence with these.
     video_min_seconds: float = 5.0
     video_max_seconds: float = 600.0
+    # The case worker's evidence checks read the rest.
+    evidence_recording_tolerance_minutes: float = Field(
+        default=120, gt=0, description="Largest gap between recording and accident"
+    )
+    evidence_location_tolerance_meters: float = Field(
+        default=1000, gt=0, description="Largest distance of the video's GPS point"
+    )
+    evidence_min_mean_luma: float = Field(
+        default=40, description="Mean luma (0-255) under which a video is too dark"
+    )
+    evidence_min_sharpness: float = Field(
+        default=50, description="Laplacian variance under which a video is blurred"
+    )
+    evidence_walkaround_seconds: float = Field(
+        default=20, description="Duration under which a walk-around is too short"
+    )
+    evidence_resubmission_minutes: float = Field(
+        default=120, gt=0, description="How long a party has to replace a video"
+    )
 
     def video_limits(self) -> VideoLimits:
         return VideoLimits(
             min_seconds=self.video_min_seconds, max_seconds=self.video_max_seconds
+        )
+
+    def evidence_rules(self) -> EvidenceRules:
+        return EvidenceRules(
+            limits=self.video_limits(),
+            scene=SceneTolerances(
+                recording_time=timedelta(
+                    minutes=self.evidence_recording_tolerance_minutes
+                ),
+                distance_meters=self.evidence_location_tolerance_meters,
+            ),
+            quality=QualityThresholds(
+                min_mean_luma=self.evidence_min_mean_luma,
+                min_sharpness=self.evidence_min_sharpness,
+                walkaround_seconds=self.evidence_walkaround_seconds,
+            ),
         )

@@ -4,12 +4,17 @@ Every call runs in a worker thread so that it never stalls the event loop.
 """
 
 import asyncio
+import hashlib
+import io
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 from minio import Minio
 
 from common.settings import PlatformSettings
+
+_CHUNK_BYTES = 1024 * 1024
 
 
 class EvidenceStore:
@@ -44,3 +49,43 @@ class EvidenceStore:
         return await asyncio.to_thread(
             self._client.presigned_get_object, self.bucket, key, expires=expires
         )
+
+    async def put_bytes(
+        self, key: str, data: bytes, content_type: str, sha256: str
+    ) -> None:
+        await asyncio.to_thread(
+            self._client.put_object,
+            self.bucket,
+            key,
+            io.BytesIO(data),
+            len(data),
+            content_type=content_type,
+            metadata={"sha256": sha256},
+        )
+
+    async def sha256_of(
+        self, key: str, progress: Callable[[int], None] | None = None
+    ) -> tuple[str, int]:
+        """Stream the object through SHA-256; return its hex digest and size.
+
+        ``progress`` gets the bytes read so far after each chunk, from a worker
+        thread. Raises minio's S3Error, for example NoSuchKey.
+        """
+        return await asyncio.to_thread(self._sha256_of, key, progress)
+
+    def _sha256_of(
+        self, key: str, progress: Callable[[int], None] | None
+    ) -> tuple[str, int]:
+        digest = hashlib.sha256()
+        size = 0
+        response = self._client.get_object(self.bucket, key)
+        try:
+            for chunk in response.stream(_CHUNK_BYTES):
+                digest.update(chunk)
+                size += len(chunk)
+                if progress is not None:
+                    progress(size)
+        finally:
+            response.close()
+            response.release_conn()
+        return digest.hexdigest(), size

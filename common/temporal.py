@@ -3,7 +3,10 @@
 import asyncio
 import functools
 import logging
+import os
+import sys
 import time
+from typing import NoReturn
 
 import structlog
 from temporalio.client import Client
@@ -90,3 +93,17 @@ async def connect_temporal(
                 error=str(error),
             )
             await asyncio.sleep(1)
+
+
+def exit_now(code: int) -> NoReturn:
+    """Flush the standard streams and end the process without interpreter teardown.
+
+    A short-lived process that used a Temporal client can abort during teardown
+    ("PyGILState_Release: thread state ... must be current", temporalio/sdk-python
+    issue 300), when the SDK's Rust threads outlive the interpreter. Commands that
+    finish with a client call this once their work is done.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)

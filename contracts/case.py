@@ -1,6 +1,7 @@
 """The accident case as reported from the scene."""
 
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
 
@@ -212,3 +213,19 @@ class StoredEvidence(BaseModel):
     size_bytes: int = Field(gt=0)
     content_type: str
     facts: EvidenceFacts
+
+
+class FindingSeverity(StrEnum):
+    """Whether a finding rejects the evidence or only warns the officer."""
+
+    REJECT = "reject"
+    WARN = "warn"
+
+
+class EvidenceFinding(BaseModel):
+    """One result of the evidence checks, worded for the officer and the phone."""
+
+    code: str
+    severity: FindingSeverity
+    message: str
+    message_zh: str = ""

@@ -11,7 +11,14 @@ from uuid import UUID, uuid4
 
 from pydantic import BaseModel, Field
 
-from contracts.case import CaseDetails, InsurerCode, Location, StoredEvidence
+from contracts.case import (
+    CaseDetails,
+    EvidenceFinding,
+    InsurerCode,
+    Location,
+    StoredEvidence,
+)
+from contracts.custody import CustodyAction
 from contracts.ruling import Ruling
 
 
@@ -56,6 +63,12 @@ class CaseQueued(Event):
     description: str
     parties: list[PartySummary]
     video: StoredEvidence
+    findings: list[EvidenceFinding] = Field(
+        default_factory=list, description="Warnings of the evidence checks"
+    )
+    thumbnails: list[str] = Field(
+        default_factory=list, description="Object keys of the keyframe thumbnails"
+    )
 
 
 class CaseEscalated(Event):
@@ -195,6 +208,43 @@ class CaseClosed(Event):
     outcome: str
 
 
+class EvidenceRejected(Event):
+    """The evidence failed a check; the case waits for a replacement upload."""
+
+    topic: ClassVar[str] = "evidence.rejected"
+
+    object_key: str
+    findings: list[EvidenceFinding]
+    message: str = Field(description="What to redo, for API clients")
+    message_zh: str = Field(description="What to redo, as the phone shows it")
+    resubmit_by: datetime
+    attempt: int = Field(ge=1)
+
+
+class EvidenceResubmitted(Event):
+    """A replacement video arrived for a case whose evidence was rejected."""
+
+    topic: ClassVar[str] = "evidence.resubmitted"
+
+    video: StoredEvidence
+
+
+class CustodyRecorded(Event):
+    """A step in an evidence object's chain of custody, which intake appends."""
+
+    topic: ClassVar[str] = "evidence.custody"
+
+    action: CustodyAction
+    object_key: str
+    actor: str = Field(
+        description="Who acted: party:A, officer:<badge>, or a service such as "
+        "case-worker"
+    )
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    size_bytes: int | None = None
+    detail: str = ""
+
+
 ALL_EVENTS: tuple[type[Event], ...] = (
     CaseSubmitted,
     CaseQueued,
@@ -209,4 +259,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     SettlementEscalated,
     SmsRequested,
     CaseClosed,
+    EvidenceRejected,
+    EvidenceResubmitted,
+    CustodyRecorded,
 )

@@ -22,6 +22,9 @@ CLAIM_REFUSED_SIGNAL = "claim_refused"
 CASE_CLAIMED_SIGNAL = "case_claimed"
 CLAIM_RELEASED_SIGNAL = "claim_released"
 TIMELINE_QUERY = "timeline"
+EVIDENCE_RESUBMITTED_SIGNAL = "evidence_resubmitted"
+# How long the workflow waits for a replacement video after rejecting one.
+DEFAULT_RESUBMISSION_WINDOW_SECONDS = 2 * 60 * 60
 # The ApplicationError type of a rejected ruling; its details are RulingProblem dicts.
 RULING_REJECTED = "RulingRejected"
 DEFAULT_RULING_TARGET_MINUTES = 30.0
@@ -35,6 +38,7 @@ class CaseStage(StrEnum):
     """The stage a case has reached in its workflow."""
 
     CHECKING_EVIDENCE = "checking_evidence"
+    AWAITING_RESUBMISSION = "awaiting_resubmission"
     AWAITING_RULING = "awaiting_ruling"
     NOTIFYING_INSURERS = "notifying_insurers"
     AWAITING_SETTLEMENT = "awaiting_settlement"
@@ -53,6 +57,17 @@ class CaseWorkflowInput(BaseModel):
         description="Time from queueing to ruling before the case is escalated; "
         "DEFAULT_RULING_TARGET_MINUTES when unset",
     )
+    resubmission_window_seconds: float = Field(
+        default=DEFAULT_RESUBMISSION_WINDOW_SECONDS,
+        gt=0,
+        description="How long to wait for a replacement video after a rejection",
+    )
+
+
+class EvidenceResubmittedSignal(BaseModel):
+    """A replacement video, stored and hashed by intake."""
+
+    video: StoredEvidence
 
 
 class SubmitRulingInput(BaseModel):

@@ -5,14 +5,13 @@ Expects the stack and the services running (``make demo`` starts them).
 
 import asyncio
 import os
-import sys
 import tempfile
 from pathlib import Path
 
 import httpx
 
 from common.settings import PlatformSettings
-from common.temporal import connect_temporal
+from common.temporal import connect_temporal, exit_now
 from contracts.workflow import CaseOutcome, case_workflow_id
 from demo.client import (
     LOCAL_AUXILIARY,
@@ -113,7 +112,7 @@ def print_timeline(outcome: CaseOutcome, messages: list[dict[str, str]]) -> None
 
 def main() -> None:
     outcome = asyncio.run(run_demo())
-    sys.exit(0 if outcome.outcome == "settled" else 1)
+    exit_now(0 if outcome.outcome == "settled" else 1)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ import asyncio
 import hashlib
 import tempfile
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 from uuid import UUID
@@ -21,9 +22,11 @@ from contracts.case import (
     StoredEvidence,
     assign_party_ids,
 )
-from contracts.events import CaseSubmitted
+from contracts.custody import CustodyAction
+from contracts.events import CaseSubmitted, EvidenceRejected
 from evidence import VideoRejectedError, probe_video
 from services.intake.callers import OptionalStaff
+from services.intake.custody import CustodyEntry
 from services.intake.eligibility import EligibilityDecision, decide
 from services.intake.problems import (
     ERRORS,
@@ -34,7 +37,9 @@ from services.intake.problems import (
     sent_on_scene,
     too_large,
 )
+from services.intake.resubmission import accept_replacement
 from services.intake.runtime import IntakeRuntime
+from services.intake.store import StoredCase
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 log = structlog.get_logger(__name__)
@@ -66,6 +71,10 @@ class CaseView(BaseModel):
     status: str
     video: StoredEvidence | None
     on_scene: EligibilityDecision | None = None
+    resubmission: EvidenceRejected | None = Field(
+        default=None,
+        description="Why the last video was rejected, what to redo and by when",
+    )
 
 
 class EligibilityQuestion(BaseModel):
@@ -145,6 +154,7 @@ async def get_case(case_id: UUID, runtime: Runtime) -> CaseView:
         status=stored.status,
         video=await runtime.cases.get_video(case_id),
         on_scene=stored.on_scene,
+        resubmission=stored.resubmission,
     )
 
 
@@ -152,13 +162,18 @@ async def get_case(case_id: UUID, runtime: Runtime) -> CaseView:
 async def upload_video(
     case_id: UUID, request: Request, runtime: Runtime
 ) -> VideoAccepted:
-    """Take the raw video bytes as the request body, check them and store them."""
+    """Take the raw video bytes as the request body, check them and store them.
+
+    A case whose video the checks rejected takes a replacement here, which goes
+    to the case workflow at once, without another submit.
+    """
     stored = await runtime.cases.get(case_id)
     if stored is None:
         raise case_not_found(case_id)
     if stored.on_scene is not None:
         raise sent_on_scene(stored.on_scene)
-    if stored.status != "draft":
+    replacing = stored.status == "resubmission_requested"
+    if stored.status != "draft" and not replacing:
         raise already_submitted()
     declared = request.headers.get("content-length", "0")
     limit = runtime.settings.intake_max_video_bytes
@@ -190,7 +205,27 @@ async def upload_video(
         content_type=probed.content_type,
         facts=probed.facts,
     )
-    if not await runtime.cases.save_video_if_draft(case_id, video):
+    # TODO: name the uploading party from its one-time case link once uploads
+    # carry one; until then the uploader is recorded as unidentified.
+    uploaded = CustodyEntry(
+        entry_id=uuid.uuid4(),
+        case_id=case_id,
+        action=CustodyAction.UPLOADED,
+        object_key=key,
+        actor="unidentified",
+        occurred_at=datetime.now(UTC),
+        sha256=digest,
+        size_bytes=size,
+        case_link=request.url.path,
+        detail="replacement video" if replacing else "scene video",
+    )
+    if replacing:
+        saved = await accept_replacement(
+            runtime, case_id, stored.trace_id, video, uploaded
+        )
+    else:
+        saved = await runtime.cases.save_video_if_draft(case_id, video, uploaded)
+    if not saved:
         log.info("video arrived after submission", object_key=key, sha256=digest)
         raise already_submitted()
     log.info("video stored", object_key=key, sha256=digest, size_bytes=size)
@@ -205,6 +240,8 @@ async def submit_case(case_id: UUID, runtime: Runtime) -> CaseView:
         raise case_not_found(case_id)
     if stored.on_scene is not None:
         raise sent_on_scene(stored.on_scene)
+    if stored.resubmission is not None:
+        return await _replacement_view(runtime, case_id, stored)
     # A fixed event id per case: a repeated submit finds the event in the outbox
     # already, and consumers drop a copy that the relay published twice.
     video = await runtime.cases.submit(
@@ -226,6 +263,29 @@ async def submit_case(case_id: UUID, runtime: Runtime) -> CaseView:
         )
     log.info("case submitted", case_id=str(case_id), trace_id=stored.trace_id)
     return CaseView(case_id=case_id, status="submitted", video=video)
+
+
+async def _replacement_view(
+    runtime: IntakeRuntime, case_id: UUID, stored: StoredCase
+) -> CaseView:
+    """Answer a submit of a case whose evidence was rejected.
+
+    A replacement goes to the workflow with its upload, so there is nothing to
+    submit: the case either still waits for the upload or has it already.
+    """
+    if stored.status == "resubmission_requested":
+        raise problem_response(
+            409,
+            "video_missing",
+            "upload the replacement video; it is submitted with the upload",
+            "请重新上传现场视频，上传后自动提交。",
+        )
+    return CaseView(
+        case_id=case_id,
+        status=stored.status,
+        video=await runtime.cases.get_video(case_id),
+        resubmission=stored.resubmission,
+    )
 
 
 async def _receive(request: Request, path: Path, limit: int) -> tuple[str, int]:

@@ -14,10 +14,18 @@ from common.logging import configure_logging
 from common.multipart import MultipartStorage
 from common.outbox import relaying
 from common.storage import EvidenceStore
-from contracts.events import CaseSubmitted, SmsRequested
+from contracts.events import (
+    CaseClosed,
+    CaseSubmitted,
+    CustodyRecorded,
+    EvidenceRejected,
+    EvidenceResubmitted,
+    SmsRequested,
+)
 from identity.authenticator import build_authenticator
 from identity.party_access import OneTimeCodes, PartyTokens
 from services.intake import access_api, api, phone_api, uploads_api
+from services.intake.handlers import subscribe_intake_events
 from services.intake.runtime import IntakeRuntime
 from services.intake.settings import IntakeSettings
 from services.intake.store import CaseStore
@@ -33,10 +41,23 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await ensure_topics(settings, [CaseSubmitted.topic, SmsRequested.topic])
+        await ensure_topics(
+            settings,
+            [
+                CaseSubmitted.topic,
+                SmsRequested.topic,
+                CaseClosed.topic,
+                CustodyRecorded.topic,
+                EvidenceRejected.topic,
+                EvidenceResubmitted.topic,
+            ],
+        )
         pool = await create_pool(settings.database_url, "intake")
         broker = make_broker(settings, "intake")
         policy = settings.party_access_policy()
+        cases = CaseStore(pool, settings)
+        tokens = PartyTokens(policy)
+        subscribe_intake_events(broker, settings, cases, tokens)
         multipart = MultipartStorage(settings)
         if settings.intake_manage_bucket_cors and await multipart.allow_origin(
             settings.public_origin()
@@ -44,10 +65,10 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             log.info("bucket cors origin added", origin=settings.public_origin())
         app.state.runtime = IntakeRuntime(
             settings=settings,
-            cases=CaseStore(pool, settings),
+            cases=cases,
             evidence=EvidenceStore(settings),
             broker=broker,
-            party_tokens=PartyTokens(policy),
+            party_tokens=tokens,
             party_codes=OneTimeCodes(pool, policy),
             multipart=multipart,
             uploads=UploadStore(pool),

@@ -15,8 +15,10 @@ from minio.error import S3Error
 from common.multipart import StoredPart, UploadNotFoundError
 from common.object_reader import RangedObjectReader
 from contracts.case import StoredEvidence
+from contracts.custody import CustodyAction
 from evidence import VideoRejectedError, probe_stream
 from evidence.sniff import HEAD_BYTES, matches_declared, sniff
+from services.intake.custody import CustodyEntry
 from services.intake.parts import (
     PartPlan,
     PartsProblem,
@@ -24,6 +26,7 @@ from services.intake.parts import (
     check_stored_parts,
 )
 from services.intake.problems import already_submitted, problem_response
+from services.intake.resubmission import accept_replacement
 from services.intake.runtime import IntakeRuntime
 from services.intake.upload_problems import content_mismatch, upload_not_active
 from services.intake.upload_store import Upload
@@ -137,10 +140,38 @@ async def complete(
 async def record_video(
     runtime: IntakeRuntime, upload: Upload, video: StoredEvidence
 ) -> None:
-    """Make the checked video the case's video, unless the case moved on."""
-    if not await runtime.cases.save_video_if_draft(upload.case_id, video):
+    """Make the checked video the case's video, unless the case moved on.
+
+    A case whose last video the checks rejected takes this one as its replacement,
+    which goes to the case workflow at once.
+    """
+    stored = await runtime.cases.get(upload.case_id)
+    uploaded = custody_of_upload(upload, video.sha256, video.size_bytes)
+    if stored is not None and stored.status == "resubmission_requested":
+        saved = await accept_replacement(
+            runtime, upload.case_id, stored.trace_id, video, uploaded
+        )
+    else:
+        saved = await runtime.cases.save_video_if_draft(upload.case_id, video, uploaded)
+    if not saved:
         await _reject(runtime, upload, "case already submitted")
         raise already_submitted()
+
+
+def custody_of_upload(upload: Upload, sha256: str, size_bytes: int) -> CustodyEntry:
+    """Describe a completed upload as the first entry of its object's custody."""
+    return CustodyEntry(
+        entry_id=upload.upload_id,
+        case_id=upload.case_id,
+        action=CustodyAction.UPLOADED,
+        object_key=upload.object_key,
+        actor=upload.uploaded_by,
+        occurred_at=datetime.now(UTC),
+        sha256=sha256,
+        size_bytes=size_bytes,
+        case_link=f"/cases/{upload.case_id}/uploads/{upload.upload_id}",
+        detail=f"{upload.kind} ({upload.content_type})",
+    )
 
 
 async def _reject(runtime: IntakeRuntime, upload: Upload, reason: str) -> None:

@@ -9,7 +9,14 @@ import asyncpg
 from common.outbox import add_to_outbox
 from common.settings import PlatformSettings
 from contracts.case import CaseDetails, EligibilityAnswers, StoredEvidence
-from contracts.events import CaseSubmitted, Event
+from contracts.events import (
+    CaseSubmitted,
+    Event,
+    EvidenceRejected,
+    EvidenceResubmitted,
+    SmsRequested,
+)
+from services.intake.custody import CustodyEntry, append_custody
 from services.intake.eligibility import EligibilityDecision
 
 
@@ -19,6 +26,7 @@ class StoredCase:
     status: str
     trace_id: str
     on_scene: EligibilityDecision | None = None
+    resubmission: EvidenceRejected | None = None
 
 
 class CaseStore:
@@ -50,8 +58,8 @@ class CaseStore:
 
     async def get(self, case_id: UUID) -> StoredCase | None:
         row = await self._pool.fetchrow(
-            "SELECT details, status, trace_id, on_scene_reasons FROM cases"
-            " WHERE case_id = $1",
+            "SELECT details, status, trace_id, on_scene_reasons, resubmission"
+            " FROM cases WHERE case_id = $1",
             case_id,
         )
         if row is None:
@@ -64,20 +72,67 @@ class CaseStore:
             on_scene=None
             if reasons is None
             else EligibilityDecision.model_validate(reasons),
+            resubmission=None
+            if row["resubmission"] is None
+            else EvidenceRejected.model_validate(row["resubmission"]),
         )
 
-    async def save_video_if_draft(self, case_id: UUID, video: StoredEvidence) -> bool:
+    async def save_video_if_draft(
+        self, case_id: UUID, video: StoredEvidence, uploaded: CustodyEntry
+    ) -> bool:
         """Record the case's video unless the case was submitted in the meantime.
 
         The row lock orders this against ``submit``, so a submission never goes out
-        with one video while intake records another.
+        with one video while intake records another. The custody entry of the
+        upload is written in the same transaction.
         """
+        return await self._save_video(
+            case_id, video, uploaded, expected_status="draft", new_status="draft"
+        )
+
+    async def save_replacement(
+        self,
+        case_id: UUID,
+        video: StoredEvidence,
+        uploaded: CustodyEntry,
+        announcement: EvidenceResubmitted,
+    ) -> bool:
+        """Record a replacement video if the case waits for one, and mark it submitted.
+
+        The announcement goes to the outbox in the same transaction. Returns False
+        when the case no longer waits for a replacement.
+        """
+        return await self._save_video(
+            case_id,
+            video,
+            uploaded,
+            expected_status="resubmission_requested",
+            new_status="submitted",
+            announcement=announcement,
+        )
+
+    async def _save_video(
+        self,
+        case_id: UUID,
+        video: StoredEvidence,
+        uploaded: CustodyEntry,
+        *,
+        expected_status: str,
+        new_status: str,
+        announcement: Event | None = None,
+    ) -> bool:
         async with self._pool.acquire() as connection, connection.transaction():
             status = await connection.fetchval(
                 "SELECT status FROM cases WHERE case_id = $1 FOR UPDATE", case_id
             )
-            if status != "draft":
+            if status != expected_status:
                 return False
+            await connection.execute(
+                "UPDATE cases SET status = $2 WHERE case_id = $1", case_id, new_status
+            )
+            await append_custody(connection, uploaded)
+            if announcement is not None:
+                await add_to_outbox(connection, self._settings, announcement)
             await connection.execute(
                 """
             INSERT INTO videos
@@ -136,11 +191,49 @@ class CaseStore:
             video = StoredEvidence.model_validate(dict(row))
             await connection.execute(
                 "UPDATE cases SET status = 'submitted',"
-                " submitted_at = coalesce(submitted_at, now()) WHERE case_id = $1",
+                " submitted_at = coalesce(submitted_at, now())"
+                " WHERE case_id = $1 AND status = 'draft'",
                 case_id,
             )
             await add_to_outbox(connection, self._settings, announce(video))
         return video
+
+    async def request_resubmission(
+        self, event: EvidenceRejected, messages: list[SmsRequested]
+    ) -> bool:
+        """Let the case take a replacement video and queue the parties' messages.
+
+        A redelivered or older attempt's event changes nothing and queues nothing.
+        Returns whether the case changed.
+        """
+        async with self._pool.acquire() as connection, connection.transaction():
+            result = await connection.execute(
+                """
+                UPDATE cases SET status = 'resubmission_requested', resubmission = $2
+                WHERE case_id = $1 AND status = 'submitted'
+                  AND coalesce((resubmission ->> 'attempt')::int, 0) < $3
+                """,
+                event.case_id,
+                event.model_dump(mode="json"),
+                event.attempt,
+            )
+            if result == "UPDATE 0":
+                return False
+            for message in messages:
+                await add_to_outbox(connection, self._settings, message)
+        return True
+
+    async def send_on_scene(self, case_id: UUID, decision: EligibilityDecision) -> None:
+        """Record that the case left the remote process for on-scene handling."""
+        await self._pool.execute(
+            "UPDATE cases SET status = 'on_scene', on_scene_reasons = $2"
+            " WHERE case_id = $1 AND status <> 'on_scene'",
+            case_id,
+            decision.model_dump(mode="json"),
+        )
+
+    async def append_custody(self, entry: CustodyEntry) -> None:
+        await append_custody(self._pool, entry)
 
     async def set_reporter_badge(self, case_id: UUID, badge_number: str) -> None:
         await self._pool.execute(

@@ -277,6 +277,9 @@ async def complete_upload(
         evidence, sha256 = result, result.sha256
     else:
         sha256 = result
+        await runtime.cases.append_custody(
+            completion.custody_of_upload(upload, sha256, upload.size_bytes)
+        )
     await runtime.uploads.finish(
         upload_id, "completed", datetime.now(UTC), sha256=sha256
     )

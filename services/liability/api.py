@@ -9,7 +9,10 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from common.http import ProblemBody
-from contracts.events import CaseQueued
+from common.kafka import publish_event
+from contracts.case import EvidenceFinding
+from contracts.custody import CustodyAction
+from contracts.events import CaseQueued, CustodyRecorded
 from contracts.ruling import Ruling, RulingDraft
 from contracts.workflow import (
     CASE_CLAIMED_SIGNAL,
@@ -87,7 +90,11 @@ class ClaimView(BaseModel):
 
 
 class CaseFile(BaseModel):
-    """A case as an officer opens it: the queued facts and a link to the video."""
+    """A case as an officer opens it: the queued facts and links to the evidence.
+
+    The links expire together; each one issued is recorded in the evidence's chain
+    of custody.
+    """
 
     status: str
     case: CaseQueued
@@ -97,6 +104,12 @@ class CaseFile(BaseModel):
     escalated_at: datetime | None
     video_url: str
     video_url_expires_at: datetime
+    thumbnail_urls: list[str] = Field(
+        description="Keyframe thumbnails (JPEG), in the order of the video"
+    )
+    warnings: list[EvidenceFinding] = Field(
+        description="What the evidence checks flagged without rejecting the video"
+    )
 
 
 class RulingResult(BaseModel):
@@ -195,26 +208,66 @@ async def open_case(case_id: UUID, runtime: Runtime, principal: Staff) -> CaseFi
     if found is None:
         raise _not_in_queue(case_id)
     lifetime = timedelta(minutes=runtime.settings.liability_video_link_minutes)
-    url = await runtime.evidence.presigned_get_url(
-        found.event.video.object_key, lifetime
+    event = found.event
+    reader = f"officer:{principal.badge_number}"
+    url = await _issue_link(
+        runtime, event, event.video.object_key, lifetime, kind="video", reader=reader
     )
+    thumbnails = [
+        await _issue_link(
+            runtime, event, key, lifetime, kind="thumbnail", reader=reader
+        )
+        for key in event.thumbnails
+    ]
     await runtime.audit.record(principal, "case_opened", case_id)
     log.info(
         "case opened by officer",
         case_id=str(case_id),
-        trace_id=found.event.trace_id,
+        trace_id=event.trace_id,
         officer=principal.badge_number,
     )
     return CaseFile(
         status=found.status,
-        case=found.event,
+        case=event,
         ruling=found.ruling,
         claimed_by=found.claimed_by,
         lease_expires_at=found.lease_expires_at,
         escalated_at=found.escalated_at,
         video_url=url,
         video_url_expires_at=datetime.now(UTC) + lifetime,
+        thumbnail_urls=thumbnails,
+        warnings=event.findings,
     )
+
+
+async def _issue_link(
+    runtime: LiabilityRuntime,
+    event: CaseQueued,
+    object_key: str,
+    lifetime: timedelta,
+    *,
+    kind: str,
+    reader: str,
+) -> str:
+    """Presign a link to an evidence object after announcing the read to custody.
+
+    Intake keeps the custody records, so the read goes there as an event. It is
+    published before the link is returned: no link leaves without its record.
+    """
+    await publish_event(
+        runtime.broker,
+        runtime.settings,
+        CustodyRecorded(
+            case_id=event.case_id,
+            trace_id=event.trace_id,
+            action=CustodyAction.READ,
+            object_key=object_key,
+            actor=reader,
+            detail=f"{kind} link issued to an officer, valid "
+            f"{lifetime.total_seconds() / 60:g} minutes",
+        ),
+    )
+    return await runtime.evidence.presigned_get_url(object_key, lifetime)
 
 
 @router.post("/{case_id}/claim", responses=ERRORS)

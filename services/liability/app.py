@@ -15,7 +15,7 @@ from common.lifecycle import consuming
 from common.logging import configure_logging
 from common.storage import EvidenceStore
 from common.temporal import connect_temporal
-from contracts.events import CaseClosed, CaseEscalated, CaseQueued
+from contracts.events import CaseClosed, CaseEscalated, CaseQueued, CustodyRecorded
 from identity.api import router as identity_router
 from identity.authenticator import build_authenticator
 from services.liability.api import router
@@ -38,7 +38,13 @@ def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await ensure_topics(
-            settings, [CaseQueued.topic, CaseEscalated.topic, CaseClosed.topic]
+            settings,
+            [
+                CaseQueued.topic,
+                CaseEscalated.topic,
+                CaseClosed.topic,
+                CustodyRecorded.topic,
+            ],
         )
         pool = await create_pool(settings.database_url, "liability")
         queue = QueueStore(pool)
@@ -53,6 +59,7 @@ def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
             audit=audit,
             evidence=EvidenceStore(settings),
             temporal=await connect_temporal(settings),
+            broker=broker,
         )
         async with consuming(broker, pool):
             yield

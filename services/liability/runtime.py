@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from faststream.kafka import KafkaBroker
 from temporalio.client import Client
 
 from common.storage import EvidenceStore
@@ -19,3 +20,4 @@ class LiabilityRuntime:
     audit: AuditLog
     evidence: EvidenceStore
     temporal: Client
+    broker: KafkaBroker

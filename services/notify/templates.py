@@ -17,6 +17,15 @@ TEMPLATES: dict[str, str] = {
         "您好，事故案件 {case_number}（车牌 {plate}）的现场视频未通过核验，"
         "无法远程认定责任。请携带驾驶证、行驶证到就近交警队办理。"
     ),
+    # The party can replace the video from the phone page until the deadline.
+    "evidence_resubmission_requested": (
+        "您好，事故案件 {case_number}（车牌 {plate}）的现场视频未通过核验：{reason}"
+        "请在 {deadline} 前打开链接重新上传：{link}"
+    ),
+    "evidence_sent_on_scene": (
+        "您好，事故案件 {case_number}（车牌 {plate}）未能在规定时间内提供合格的"
+        "现场视频，无法远程认定责任。请携带驾驶证、行驶证到就近交警队办理。"
+    ),
     "liability_ruled": (
         "您好，事故案件 {case_number}（车牌 {plate}）已完成责任认定，"
         "您承担 {share}% 责任。保险公司将与您联系理赔。"

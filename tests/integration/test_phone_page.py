@@ -59,9 +59,10 @@ def _part_number(request: Request) -> int | None:
     return int(numbers[0]) if numbers else None
 
 
-async def _sign_in(
+async def _request_code(
     page: Page, settings: PlatformSettings, client: PlatformClient
-) -> str:
+) -> tuple[str, str]:
+    """Open the SMS link of a new case, request the code; return case id and code."""
     case_id = await client.open_case(sample_case())
     sent = await client.http.post(f"{client.urls.intake}/cases/{case_id}/party-links")
     assert sent.status_code == 202, sent.text
@@ -77,9 +78,22 @@ async def _sign_in(
     _, code_text = await wait_for_sms(
         settings.database_url, case_id, "party_access_code", PHONE_A
     )
-    await page.locator("#code").fill(access_code(code_text))
+    return str(case_id), access_code(code_text)
+
+
+async def _sign_in(
+    page: Page, settings: PlatformSettings, client: PlatformClient
+) -> str:
+    case_id, code = await _request_code(page, settings, client)
+    await page.locator("#code").fill(code)
     await page.get_by_role("button", name="确认").click()
-    return str(case_id)
+    return case_id
+
+
+async def _consent(page: Page) -> None:
+    await expect(page.locator("#case-parties")).to_contain_text("浙A12345（您）")
+    await page.get_by_label("我已阅读并同意以远程方式处理本次事故").check()
+    await page.get_by_role("button", name="同意并继续").click()
 
 
 async def test_phone_page_resumes_video_after_reload(
@@ -102,9 +116,7 @@ async def test_phone_page_resumes_video_after_reload(
 
     # Sign in with the code from the SMS and consent.
     case_id = await _sign_in(page, settings, client)
-    await expect(page.locator("#case-parties")).to_contain_text("浙A12345（您）")
-    await page.get_by_label("我已阅读并同意以远程方式处理本次事故").check()
-    await page.get_by_role("button", name="同意并继续").click()
+    await _consent(page)
 
     # Upload, and drop the connection when the second part starts.
     async def cut_connection(route: Route) -> None:
@@ -140,3 +152,52 @@ async def test_phone_page_resumes_video_after_reload(
     digest = hashlib.sha256(large_video.read_bytes()).hexdigest()
     assert case.json()["video"]["sha256"] == digest
     assert (tmp_path / "3-done.png").stat().st_size > 0
+
+
+async def test_phone_page_shows_refusals_and_renews_links(
+    phone: BrowserContext,
+    client: PlatformClient,
+    settings: PlatformSettings,
+    video: Path,
+    tmp_path: Path,
+) -> None:
+    page = await phone.new_page()
+
+    # A wrong code is refused with the attempts left, the right one accepted.
+    _, code = await _request_code(page, settings, client)
+    await page.locator("#code").fill(f"{(int(code) + 1) % 1_000_000:06d}")
+    await page.get_by_role("button", name="确认").click()
+    await expect(page.locator("#error")).to_have_text("验证码不正确，还可以再试 4 次。")
+    await page.locator("#code").fill(code)
+    await page.get_by_role("button", name="确认").click()
+    await _consent(page)
+
+    # A file that only claims to be a video is refused with intake's message.
+    fake = tmp_path / "scene.mp4"
+    fake.write_bytes("不是视频".encode() * 1000)
+    await page.locator("#video").set_input_files(fake)
+    refusal = "文件内容与视频格式不符，已删除，请重新选择手机相机录制的视频。"
+    await expect(page.locator("#files li.failed")).to_contain_text(refusal)
+    await expect(page.locator("#error")).to_have_text(refusal)
+    await page.screenshot(path=tmp_path / "refused.png")
+
+    # Storage rejects the first part's link as expired; the page gets a fresh one.
+    expired: list[str] = []
+
+    async def expire_once(route: Route) -> None:
+        if route.request.method != "PUT" or expired:
+            await route.continue_()
+            return
+        expired.append(route.request.url)
+        await route.fulfill(
+            status=403,
+            body="<Error><Code>AccessDenied</Code>"
+            "<Message>Request has expired</Message></Error>",
+            headers={"access-control-allow-origin": client.urls.intake},
+        )
+
+    await page.route(re.compile(r".*partNumber=1.*"), expire_once)
+    await page.locator("#video").set_input_files(video)
+    await expect(page.locator("#files li.done")).to_contain_text("已上传")
+
+    assert len(expired) == 1

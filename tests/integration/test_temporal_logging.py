@@ -87,6 +87,8 @@ def test_core_warning_is_json_line(settings: PlatformSettings) -> None:
         "from tests.integration.test_temporal_logging import "
         "log_core_warning_as_service\n"
         "asyncio.run(log_core_warning_as_service())\n"
+        "from common.temporal import exit_now\n"
+        "exit_now(0)\n"
     )
 
     result = subprocess.run(

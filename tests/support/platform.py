@@ -228,3 +228,19 @@ async def sms_deliveries(database_url: str, case_id: UUID) -> Counter[str]:
     finally:
         await connection.close()
     return Counter({row["message_id"]: row["sends"] for row in rows})
+
+
+async def sms_deliveries_when(
+    database_url: str, case_id: UUID, messages: int, wait_seconds: float = 30.0
+) -> Counter[str]:
+    """Count a case's deliveries once ``messages`` distinct messages were sent.
+
+    A case's workflow can finish before the notify service sends its last message,
+    so a count taken at once may miss it. Returns what was sent by the deadline.
+    """
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        sends = await sms_deliveries(database_url, case_id)
+        if len(sends) >= messages or time.monotonic() > deadline:
+            return sends
+        await asyncio.sleep(0.2)

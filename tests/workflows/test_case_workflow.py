@@ -15,6 +15,8 @@ from temporalio.worker import Worker
 from contracts.case import (
     CaseDetails,
     EvidenceFacts,
+    EvidenceFinding,
+    FindingSeverity,
     Location,
     NewCase,
     StoredEvidence,
@@ -25,6 +27,7 @@ from contracts.events import (
     CaseEscalated,
     CaseQueued,
     CaseRuled,
+    EvidenceRejected,
     SettlementEscalated,
 )
 from contracts.ruling import Ruling, RulingDraft
@@ -35,6 +38,7 @@ from contracts.workflow import (
     CaseWorkflowInput,
     ClaimRefusedSignal,
     ClaimSettledSignal,
+    EvidenceResubmittedSignal,
     InsurerNotified,
     SubmitRulingInput,
 )
@@ -42,17 +46,54 @@ from demo.client import sample_case, sample_ruling
 from workflows.case.models import (
     EvidenceCheckInput,
     EvidenceCheckResult,
+    ExamineEvidenceInput,
+    ExamineEvidenceResult,
+    HashEvidenceInput,
+    HashEvidenceResult,
     ReminderBatch,
     SmsBatch,
 )
 from workflows.case.workflow import RemoteLiabilityCaseWorkflow
 
+REJECTED = ExamineEvidenceResult(
+    findings=[
+        EvidenceFinding(
+            code="recording_location_mismatch",
+            severity=FindingSeverity.REJECT,
+            message="Rejected: the video was recorded 12.0 km away",
+            message_zh="视频未通过：拍摄地点距事故地点 12.0 公里。",
+        )
+    ]
+)
+ACCEPTED = ExamineEvidenceResult(
+    findings=[
+        EvidenceFinding(
+            code="too_dark",
+            severity=FindingSeverity.WARN,
+            message="Warning: the video is dark",
+        )
+    ],
+    thumbnails=["cases/x/video-thumbnail-0.jpg"],
+)
+
 
 class StandInActivities:
-    """Activities under their real names that record what the workflow asked."""
+    """Activities under their real names that record what the workflow asked.
 
-    def __init__(self, evidence_accepted: bool = True) -> None:
-        self.evidence_accepted = evidence_accepted
+    ``examinations`` are the results of successive examinations; the last one
+    repeats. ``stored_sha256`` replaces the hash that storage returns.
+    """
+
+    def __init__(
+        self,
+        examinations: list[ExamineEvidenceResult] | None = None,
+        stored_sha256: str | None = None,
+    ) -> None:
+        self.examinations = examinations or [ACCEPTED]
+        self.stored_sha256 = stored_sha256
+        self.examined: list[str] = []
+        self.rejections: list[EvidenceRejected] = []
+        self.queued: list[CaseQueued] = []
         self.sms: list[str] = []
         self.published: list[str] = []
         self.escalations: list[CaseEscalated] = []
@@ -62,12 +103,29 @@ class StandInActivities:
 
     @activity.defn(name="check_evidence")
     async def check_evidence(self, request: EvidenceCheckInput) -> EvidenceCheckResult:
-        if self.evidence_accepted:
-            return EvidenceCheckResult(accepted=True)
-        return EvidenceCheckResult(accepted=False, reason="hash differs")
+        return EvidenceCheckResult(accepted=True)
+
+    @activity.defn(name="hash_evidence")
+    async def hash_evidence(self, request: HashEvidenceInput) -> HashEvidenceResult:
+        sha256 = self.stored_sha256 or request.video.sha256
+        return HashEvidenceResult(sha256=sha256, size_bytes=request.video.size_bytes)
+
+    @activity.defn(name="examine_evidence")
+    async def examine_evidence(
+        self, request: ExamineEvidenceInput
+    ) -> ExamineEvidenceResult:
+        self.examined.append(request.video.object_key)
+        index = min(len(self.examined), len(self.examinations)) - 1
+        return self.examinations[index]
+
+    @activity.defn(name="request_resubmission")
+    async def request_resubmission(self, event: EvidenceRejected) -> None:
+        self.rejections.append(event)
+        self.published.append(event.topic)
 
     @activity.defn(name="queue_for_officer")
     async def queue_for_officer(self, event: CaseQueued) -> None:
+        self.queued.append(event)
         self.published.append(event.topic)
         await self.queue_publish_done.wait()
 
@@ -102,12 +160,25 @@ class StandInActivities:
             self.remind_insurers,
             self.publish_settlement_escalation,
             self.check_evidence,
+            self.hash_evidence,
+            self.examine_evidence,
+            self.request_resubmission,
             self.queue_for_officer,
             self.publish_escalation,
             self.publish_ruling,
             self.request_sms,
             self.publish_case_closed,
         ]
+
+
+def _video(name: str, sha256: str = "0" * 64) -> StoredEvidence:
+    return StoredEvidence(
+        object_key=name,
+        sha256=sha256,
+        size_bytes=1000,
+        content_type="video/mp4",
+        facts=EvidenceFacts(duration_seconds=8, codec="h264", width=640, height=360),
+    )
 
 
 def _case_input() -> CaseWorkflowInput:
@@ -118,14 +189,7 @@ def _case_input() -> CaseWorkflowInput:
         location=Location.model_validate(new_case.location.model_dump()),
         parties=assign_party_ids(new_case.parties),
     )
-    video = StoredEvidence(
-        object_key=f"cases/{case.case_id}/video",
-        sha256="0" * 64,
-        size_bytes=1000,
-        content_type="video/mp4",
-        facts=EvidenceFacts(duration_seconds=8, codec="h264", width=640, height=360),
-    )
-    return CaseWorkflowInput(case=case, video=video)
+    return CaseWorkflowInput(case=case, video=_video(f"cases/{case.case_id}/video"))
 
 
 async def _start(
@@ -263,16 +327,114 @@ async def test_second_ruling_is_rejected(dev_server: WorkflowEnvironment) -> Non
     assert "is not waiting for a ruling" in str(error.value.cause)
 
 
-async def test_rejected_evidence_closes_case(dev_server: WorkflowEnvironment) -> None:
-    activities = StandInActivities(evidence_accepted=False)
+async def test_accepted_evidence_carries_warnings_to_queue(
+    dev_server: WorkflowEnvironment,
+) -> None:
+    activities = StandInActivities()
     worker, task_queue = _worker(dev_server, activities)
     async with worker:
         handle = await _start(dev_server, task_queue)
+        await _wait_for_stage(handle, CaseStage.AWAITING_RULING)
+        timeline = await handle.query(RemoteLiabilityCaseWorkflow.timeline)
+        await handle.terminate()
+
+    queued = activities.queued[0]
+    assert [finding.code for finding in queued.findings] == ["too_dark"]
+    assert queued.thumbnails == ["cases/x/video-thumbnail-0.jpg"]
+    assert ("evidence warnings", "too_dark") in [
+        (entry.step, entry.detail) for entry in timeline.entries
+    ]
+
+
+async def test_unreplaced_evidence_goes_on_scene_at_deadline(
+    time_skipping: WorkflowEnvironment,
+) -> None:
+    activities = StandInActivities(examinations=[REJECTED])
+    worker, task_queue = _worker(time_skipping, activities)
+    async with worker:
+        handle = await _start(time_skipping, task_queue)
         outcome = await handle.result()
 
-    assert outcome.outcome == "evidence_rejected"
-    assert sorted(activities.sms) == ["evidence_rejected:A", "evidence_rejected:B"]
-    assert activities.published == ["case.closed:evidence_rejected"]
+    assert outcome.outcome == "sent_on_scene"
+    assert activities.published == ["evidence.rejected", "case.closed:sent_on_scene"]
+    rejection = activities.rejections[0]
+    assert rejection.message == "Rejected: the video was recorded 12.0 km away"
+    assert rejection.findings[0].code == "recording_location_mismatch"
+    assert rejection.attempt == 1
+    assert sorted(activities.sms) == [
+        "evidence_sent_on_scene:A",
+        "evidence_sent_on_scene:B",
+    ]
+    steps = {entry.step: entry.at for entry in outcome.timeline}
+    waited = steps["resubmission overdue"] - steps["evidence rejected"]
+    assert timedelta(hours=2) <= waited < timedelta(hours=2, minutes=1)
+
+
+async def test_replacement_video_is_checked_and_queued(
+    time_skipping: WorkflowEnvironment,
+) -> None:
+    activities = StandInActivities(examinations=[REJECTED, ACCEPTED])
+    worker, task_queue = _worker(time_skipping, activities)
+    replacement = _video("cases/x/video-2", sha256="1" * 64)
+    async with worker:
+        handle = await _start(time_skipping, task_queue)
+        await _wait_for_stage(handle, CaseStage.AWAITING_RESUBMISSION)
+
+        await handle.signal(
+            RemoteLiabilityCaseWorkflow.evidence_resubmitted,
+            EvidenceResubmittedSignal(video=replacement),
+        )
+        await _wait_for_stage(handle, CaseStage.AWAITING_RULING)
+        await handle.terminate()
+
+    assert activities.examined[1] == "cases/x/video-2"
+    assert activities.queued[0].video == replacement
+    assert "evidence_received:A" in activities.sms
+
+
+async def test_changed_stored_video_is_rejected(
+    time_skipping: WorkflowEnvironment,
+) -> None:
+    activities = StandInActivities(stored_sha256="f" * 64)
+    worker, task_queue = _worker(time_skipping, activities)
+    async with worker:
+        handle = await _start(time_skipping, task_queue)
+        outcome = await handle.result()
+
+    assert outcome.outcome == "sent_on_scene"
+    assert activities.examined == []
+    finding = activities.rejections[0].findings[0]
+    assert finding.code == "stored_video_damaged"
+    assert "differs from" in finding.message
+
+
+async def test_third_rejection_goes_on_scene(
+    time_skipping: WorkflowEnvironment,
+) -> None:
+    activities = StandInActivities(examinations=[REJECTED])
+    worker, task_queue = _worker(time_skipping, activities)
+    async with worker:
+        handle = await _start(time_skipping, task_queue)
+        for attempt in (2, 3):
+            await _wait_for_stage(handle, CaseStage.AWAITING_RESUBMISSION)
+            await handle.signal(
+                RemoteLiabilityCaseWorkflow.evidence_resubmitted,
+                EvidenceResubmittedSignal(video=_video(f"cases/x/video-{attempt}")),
+            )
+            await _wait_for_examinations(activities, attempt)
+        outcome = await handle.result()
+
+    assert outcome.outcome == "sent_on_scene"
+    assert len(activities.examined) == 3
+    assert [event.attempt for event in activities.rejections] == [1, 2]
+
+
+async def _wait_for_examinations(activities: StandInActivities, count: int) -> None:
+    for _ in range(200):
+        if len(activities.examined) >= count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"fewer than {count} examinations")
 
 
 async def test_unsettled_claims_close_case_after_deadline(

@@ -3,34 +3,48 @@
 import asyncio
 import hashlib
 import tempfile
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import structlog
 from minio.error import S3Error
 from temporalio import activity
 
 from common.outbox import add_to_outbox
 from common.settings import PlatformSettings
 from common.storage import EvidenceStore
+from contracts.custody import CustodyAction
 from contracts.events import (
     CaseClosed,
     CaseEscalated,
     CaseQueued,
     CaseRuled,
+    CustodyRecorded,
     Event,
+    EvidenceRejected,
     InsurerReminder,
     SettlementEscalated,
 )
 from evidence import VideoRejectedError, probe_video
+from evidence.examine import examine_video
 from workflows.case.models import (
     EvidenceCheckInput,
     EvidenceCheckResult,
+    ExamineEvidenceInput,
+    ExamineEvidenceResult,
+    HashEvidenceInput,
+    HashEvidenceResult,
     ReminderBatch,
     SmsBatch,
 )
+
+log = structlog.get_logger(__name__)
+# The custody entries of the case worker name it as the actor.
+WORKER_ACTOR = "case-worker"
 
 
 def _sha256_of(path: Path) -> str:
@@ -45,12 +59,18 @@ HEARTBEAT_INTERVAL_SECONDS = 5.0
 
 
 @asynccontextmanager
-async def _heartbeating() -> AsyncIterator[None]:
-    """Heartbeat while the block runs, so a dead worker's activity is retried soon."""
+async def _heartbeating(progress: list[int] | None = None) -> AsyncIterator[None]:
+    """Heartbeat while the block runs, so a dead worker's activity is retried soon.
+
+    Each heartbeat carries ``progress[0]`` (bytes read so far) when given.
+    """
 
     async def beat() -> None:
         while True:
-            activity.heartbeat()
+            if progress is None:
+                activity.heartbeat()
+            else:
+                activity.heartbeat(progress[0])
             await asyncio.sleep(HEARTBEAT_INTERVAL_SECONDS)
 
     task = asyncio.create_task(beat())
@@ -110,6 +130,92 @@ class CaseActivities:
         return EvidenceCheckResult(accepted=True)
 
     @activity.defn
+    async def hash_evidence(self, request: HashEvidenceInput) -> HashEvidenceResult:
+        """Stream the stored video through SHA-256 and record the hash in custody."""
+        progress = [0]
+
+        def read(size: int) -> None:
+            progress[0] = size
+
+        key = request.video.object_key
+        async with _heartbeating(progress):
+            try:
+                sha256, size = await self._evidence.sha256_of(key, read)
+            except S3Error as error:
+                if error.code != "NoSuchKey":
+                    raise
+                log.warning("stored video missing", object_key=key)
+                return HashEvidenceResult(missing=True)
+        await self._publish(
+            CustodyRecorded(
+                event_id=request.custody_event_id,
+                case_id=request.case_id,
+                trace_id=request.trace_id,
+                action=CustodyAction.HASHED,
+                object_key=key,
+                actor=WORKER_ACTOR,
+                sha256=sha256,
+                size_bytes=size,
+                detail="read back in full by the evidence checks",
+            ),
+        )
+        return HashEvidenceResult(sha256=sha256, size_bytes=size)
+
+    @activity.defn
+    async def examine_evidence(
+        self, request: ExamineEvidenceInput
+    ) -> ExamineEvidenceResult:
+        """Check the video's container, time, place and quality; store thumbnails."""
+        async with _heartbeating():
+            with tempfile.TemporaryDirectory(prefix="dingze-examine-") as folder:
+                path = Path(folder) / "video"
+                await self._evidence.get_file(request.video.object_key, path)
+                examination = await asyncio.to_thread(
+                    examine_video,
+                    path,
+                    request.case.accident_at,
+                    request.case.location,
+                    self._settings.evidence_rules(),
+                )
+            thumbnails = [
+                await self._store_thumbnail(request, index, image)
+                for index, image in enumerate(examination.thumbnails)
+            ]
+        return ExamineEvidenceResult(
+            facts=examination.facts,
+            findings=examination.findings,
+            thumbnails=thumbnails,
+        )
+
+    async def _store_thumbnail(
+        self, request: ExamineEvidenceInput, index: int, image: bytes
+    ) -> str:
+        video = request.video
+        key = f"{video.object_key}-thumbnail-{index}.jpg"
+        sha256 = hashlib.sha256(image).hexdigest()
+        await self._evidence.put_bytes(key, image, "image/jpeg", sha256)
+        # The id follows from the video and the thumbnail, so a retry that makes
+        # the same thumbnail records it once.
+        await self._publish(
+            CustodyRecorded(
+                event_id=uuid.uuid5(request.case.case_id, f"{key}:{sha256}"),
+                case_id=request.case.case_id,
+                trace_id=request.trace_id,
+                action=CustodyAction.DERIVED,
+                object_key=key,
+                actor=WORKER_ACTOR,
+                sha256=sha256,
+                size_bytes=len(image),
+                detail=f"keyframe thumbnail {index + 1} of {video.object_key}",
+            ),
+        )
+        return key
+
+    @activity.defn
+    async def request_resubmission(self, event: EvidenceRejected) -> None:
+        await self._publish(event)
+
+    @activity.defn
     async def queue_for_officer(self, event: CaseQueued) -> None:
         await self._publish(event)
 
@@ -152,6 +258,9 @@ class CaseActivities:
     def all(self) -> list[Callable[..., Any]]:
         return [
             self.check_evidence,
+            self.hash_evidence,
+            self.examine_evidence,
+            self.request_resubmission,
             self.queue_for_officer,
             self.publish_escalation,
             self.publish_ruling,

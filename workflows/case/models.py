@@ -2,9 +2,9 @@
 
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from contracts.case import StoredEvidence
+from contracts.case import CaseDetails, EvidenceFacts, EvidenceFinding, StoredEvidence
 from contracts.events import InsurerReminder, SmsRequested
 
 
@@ -20,6 +20,37 @@ class EvidenceCheckResult(BaseModel):
 
 class ReminderBatch(BaseModel):
     reminders: list[InsurerReminder]
+
+
+class HashEvidenceInput(BaseModel):
+    """A stored video to hash again; the custody entry gets ``custody_event_id``."""
+
+    case_id: UUID
+    video: StoredEvidence
+    custody_event_id: UUID
+    trace_id: str = ""
+
+
+class HashEvidenceResult(BaseModel):
+    """The hash of the stored object, or ``missing`` when storage has no such key."""
+
+    missing: bool = False
+    sha256: str = ""
+    size_bytes: int = 0
+
+
+class ExamineEvidenceInput(BaseModel):
+    case: CaseDetails
+    video: StoredEvidence
+    trace_id: str = ""
+
+
+class ExamineEvidenceResult(BaseModel):
+    """Findings of the checks, and the stored thumbnails of a decodable video."""
+
+    facts: EvidenceFacts | None = None
+    findings: list[EvidenceFinding] = Field(default_factory=list)
+    thumbnails: list[str] = Field(default_factory=list)
 
 
 class SmsBatch(BaseModel):

@@ -15,7 +15,7 @@ from common.storage import EvidenceStore
 from common.temporal import connect_temporal
 from contracts.events import ALL_EVENTS
 from workflows.case.activities import CaseActivities
-from workflows.case.starter import subscribe_case_starter
+from workflows.case.starter import subscribe_case_starter, subscribe_resubmissions
 from workflows.case.workflow import RemoteLiabilityCaseWorkflow
 
 log = structlog.get_logger(__name__)
@@ -32,6 +32,7 @@ async def run_worker(settings: PlatformSettings) -> None:
     client = await connect_temporal(settings)
     broker = make_broker(settings, "case-worker")
     subscribe_case_starter(broker, client, settings)
+    subscribe_resubmissions(broker, client, settings)
     pool = await create_pool(settings.database_url, CASE_WORKER_SCHEMA)
     activities = CaseActivities(settings, pool, EvidenceStore(settings))
     worker = Worker(

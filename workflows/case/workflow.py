@@ -8,12 +8,18 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from contracts.case import Party
+    from contracts.case import (
+        EvidenceFinding,
+        FindingSeverity,
+        Party,
+        StoredEvidence,
+    )
     from contracts.events import (
         CaseClosed,
         CaseEscalated,
         CaseQueued,
         CaseRuled,
+        EvidenceRejected,
         InsurerReminder,
         PartySummary,
         SettlementEscalated,
@@ -28,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         CLAIM_RELEASED_SIGNAL,
         CLAIM_SETTLED_SIGNAL,
         DEFAULT_RULING_TARGET_MINUTES,
+        EVIDENCE_RESUBMITTED_SIGNAL,
         INSURER_NOTIFIED_SIGNAL,
         RULING_REJECTED,
         SUBMIT_RULING_UPDATE,
@@ -43,13 +50,21 @@ with workflow.unsafe.imports_passed_through():
         ClaimRefusedSignal,
         ClaimReleased,
         ClaimSettledSignal,
+        EvidenceResubmittedSignal,
         InsurerNotified,
         RulingAccepted,
         SubmitRulingInput,
         TimelineEntry,
     )
     from workflows.case.activities import CaseActivities
-    from workflows.case.models import EvidenceCheckInput, ReminderBatch, SmsBatch
+    from workflows.case.models import (
+        EvidenceCheckInput,
+        ExamineEvidenceInput,
+        ExamineEvidenceResult,
+        HashEvidenceInput,
+        ReminderBatch,
+        SmsBatch,
+    )
 
 SETTLEMENT_DEADLINE = timedelta(days=30)
 # A publish takes milliseconds; a short limit lets another worker retry soon after
@@ -58,6 +73,14 @@ PUBLISH_TIMEOUT = timedelta(seconds=10)
 CHECK_HEARTBEAT_TIMEOUT = timedelta(seconds=20)
 # Publishing retries until Kafka is back: a case waits rather than fails.
 PUBLISH_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
+# Storage being down is waited out; a bad file comes back as a result.
+CHECK_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+CHECK_TIMEOUT = timedelta(minutes=10)
+# Cases started before the evidence checks grew hashing, examination and
+# resubmission keep the single check and close on a rejection.
+EVIDENCE_CHECKS_PATCH = "evidence-checks-with-resubmission"
+# Uploads a case may try, the first included, before it goes to on-scene handling.
+MAX_EVIDENCE_ATTEMPTS = 3
 # Cases started before the ruling target existed replay without its timer.
 RULING_TARGET_PATCH = "ruling-target-timer"
 # Cases notified before claim deadlines existed replay with the 30-day wait only.
@@ -82,6 +105,8 @@ class RemoteLiabilityCaseWorkflow:
         self._claims_settled: dict[str, int] = {}
         self._claims_assessed: dict[str, int] = {}
         self._claims_refused: dict[str, str] = {}
+        self._replacement: StoredEvidence | None = None
+        self._attempt = 1
         self._claimed_by: str | None = None
 
     @workflow.run
@@ -93,20 +118,26 @@ class RemoteLiabilityCaseWorkflow:
         self._record("case workflow started")
 
         # Evidence: read the stored video back before anyone relies on it.
-        check = await workflow.execute_activity_method(
-            CaseActivities.check_evidence,
-            EvidenceCheckInput(case_id=case.case_id, video=request.video),
-            start_to_close_timeout=timedelta(minutes=10),
-            heartbeat_timeout=CHECK_HEARTBEAT_TIMEOUT,
-            # Storage being down is waited out; a bad file comes back as a result.
-            retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
-        )
-        if not check.accepted:
-            self._record("evidence rejected", check.reason)
-            await self._send_sms("evidence_rejected", {})
-            return await self._close("evidence_rejected")
-        self._record("evidence checked", f"sha256 {request.video.sha256[:12]}")
-        await self._send_sms("evidence_received", {})
+        if workflow.patched(EVIDENCE_CHECKS_PATCH):
+            checked = await self._check_until_accepted(request)
+            if checked is None:
+                return await self._send_on_scene()
+            video, examined = checked
+        else:
+            check = await workflow.execute_activity_method(
+                CaseActivities.check_evidence,
+                EvidenceCheckInput(case_id=case.case_id, video=request.video),
+                start_to_close_timeout=CHECK_TIMEOUT,
+                heartbeat_timeout=CHECK_HEARTBEAT_TIMEOUT,
+                retry_policy=CHECK_RETRY,
+            )
+            if not check.accepted:
+                self._record("evidence rejected", check.reason)
+                await self._send_sms("evidence_rejected", {})
+                return await self._close("evidence_rejected")
+            self._record("evidence checked", f"sha256 {request.video.sha256[:12]}")
+            await self._send_sms("evidence_received", {})
+            video, examined = request.video, ExamineEvidenceResult()
 
         # Officer queue: wait for a ruling that the update validator let through.
         # The case takes rulings before the publish is recorded as done, because
@@ -121,7 +152,9 @@ class RemoteLiabilityCaseWorkflow:
                 location=case.location,
                 description=case.description,
                 parties=[_summary(party) for party in case.parties],
-                video=request.video,
+                video=video,
+                findings=examined.findings,
+                thumbnails=examined.thumbnails,
             ),
             start_to_close_timeout=PUBLISH_TIMEOUT,
             retry_policy=PUBLISH_RETRY,
@@ -295,6 +328,13 @@ class RemoteLiabilityCaseWorkflow:
                 type=RULING_REJECTED,
             )
 
+    @workflow.signal(name=EVIDENCE_RESUBMITTED_SIGNAL)
+    def evidence_resubmitted(self, signal: EvidenceResubmittedSignal) -> None:
+        # Only a case that waits for a replacement takes one; a redelivered
+        # announcement after that changes nothing.
+        if self._stage is CaseStage.AWAITING_RESUBMISSION and self._replacement is None:
+            self._replacement = signal.video
+
     def _claim_problems(self, draft: RulingDraft) -> list[RulingProblem]:
         if self._claimed_by is None:
             return [
@@ -385,6 +425,116 @@ class RemoteLiabilityCaseWorkflow:
     def timeline(self) -> CaseTimeline:
         return CaseTimeline(stage=self._stage, entries=self._timeline)
 
+    async def _check_until_accepted(
+        self, request: CaseWorkflowInput
+    ) -> tuple[StoredEvidence, ExamineEvidenceResult] | None:
+        """Check the video, and each replacement after a rejection, until one passes.
+
+        Returns None when the deadline for a replacement passes or the parties have
+        used every attempt.
+        """
+        video = request.video
+        while True:
+            examined = await self._check(video)
+            rejections = [
+                finding
+                for finding in examined.findings
+                if finding.severity is FindingSeverity.REJECT
+            ]
+            if not rejections:
+                self._record("evidence checked", f"sha256 {video.sha256[:12]}")
+                warnings = ", ".join(finding.code for finding in examined.findings)
+                if warnings:
+                    self._record("evidence warnings", warnings)
+                await self._send_sms("evidence_received", {})
+                return video, examined
+            self._record(
+                "evidence rejected", ", ".join(finding.code for finding in rejections)
+            )
+            if self._attempt >= MAX_EVIDENCE_ATTEMPTS:
+                return None
+            replacement = await self._await_replacement(video, rejections)
+            if replacement is None:
+                return None
+            video = replacement
+            self._attempt += 1
+
+    async def _check(self, video: StoredEvidence) -> ExamineEvidenceResult:
+        """Hash the stored object again, then examine it if the hash matches."""
+        case = self._request.case
+        hashed = await workflow.execute_activity_method(
+            CaseActivities.hash_evidence,
+            HashEvidenceInput(
+                case_id=case.case_id,
+                video=video,
+                custody_event_id=workflow.uuid4(),
+                trace_id=self._request.trace_id,
+            ),
+            start_to_close_timeout=CHECK_TIMEOUT,
+            heartbeat_timeout=CHECK_HEARTBEAT_TIMEOUT,
+            retry_policy=CHECK_RETRY,
+        )
+        if hashed.missing or hashed.sha256 != video.sha256:
+            return ExamineEvidenceResult(
+                findings=[_storage_finding(video, hashed.sha256)]
+            )
+        return await workflow.execute_activity_method(
+            CaseActivities.examine_evidence,
+            ExamineEvidenceInput(
+                case=case, video=video, trace_id=self._request.trace_id
+            ),
+            start_to_close_timeout=CHECK_TIMEOUT,
+            heartbeat_timeout=CHECK_HEARTBEAT_TIMEOUT,
+            retry_policy=CHECK_RETRY,
+        )
+
+    async def _await_replacement(
+        self, video: StoredEvidence, rejections: list[EvidenceFinding]
+    ) -> StoredEvidence | None:
+        """Announce what to redo, then wait for a new video until a deadline.
+
+        Intake takes the announcement, lets the case take a new upload and texts
+        each party the reason with a link of its own to the phone page.
+        """
+        request = self._request
+        window = timedelta(seconds=request.resubmission_window_seconds)
+        deadline = workflow.now() + window
+        self._stage = CaseStage.AWAITING_RESUBMISSION
+        self._replacement = None
+        message = " ".join(finding.message for finding in rejections)
+        message_zh = "".join(finding.message_zh for finding in rejections)
+        await workflow.execute_activity_method(
+            CaseActivities.request_resubmission,
+            EvidenceRejected(
+                **self._event_fields(),
+                object_key=video.object_key,
+                findings=rejections,
+                message=message,
+                message_zh=message_zh,
+                resubmit_by=deadline,
+                attempt=self._attempt,
+            ),
+            start_to_close_timeout=PUBLISH_TIMEOUT,
+            retry_policy=PUBLISH_RETRY,
+        )
+        try:
+            await workflow.wait_condition(
+                lambda: self._replacement is not None, timeout=window
+            )
+        except TimeoutError:
+            self._record("resubmission overdue", f"no new video by {deadline}")
+            return None
+        replacement = self._replacement
+        assert replacement is not None
+        self._stage = CaseStage.CHECKING_EVIDENCE
+        self._record("evidence resubmitted", f"sha256 {replacement.sha256[:12]}")
+        return replacement
+
+    async def _send_on_scene(self) -> CaseOutcome:
+        self._record("sent to on-scene handling")
+        await self._send_sms("evidence_sent_on_scene", {})
+        return await self._close("sent_on_scene")
+
     def _record(self, step: str, detail: str = "", at: datetime | None = None) -> None:
         entry = TimelineEntry(at=at or workflow.now(), step=step, detail=detail)
         self._timeline.append(entry)
@@ -449,4 +599,21 @@ def _summary(party: Party) -> PartySummary:
         plate=party.plate,
         insurer_code=party.insurer_code,
         policy_number=party.policy_number,
+    )
+
+
+def _storage_finding(video: StoredEvidence, actual_sha256: str) -> EvidenceFinding:
+    """Reject a stored video that is missing or whose bytes changed since upload."""
+    if not actual_sha256:
+        problem = f"the stored video {video.object_key} is missing"
+    else:
+        problem = (
+            f"the stored video's SHA-256 {actual_sha256} differs from "
+            f"{video.sha256} taken at upload"
+        )
+    return EvidenceFinding(
+        code="stored_video_damaged",
+        severity=FindingSeverity.REJECT,
+        message=f"Rejected: {problem}; upload the video again",
+        message_zh="视频未通过：存储的视频已丢失或损坏，请重新上传。",
     )

@@ -54,6 +54,8 @@ KNOWN_VARIABLES = frozenset(
         "link",  # intake's case_link
         "code",  # intake's party_access_code
         "minutes",  # intake's party_access_code
+        "reason",  # the workflow's evidence_resubmission_requested
+        "deadline",  # the workflow's evidence_resubmission_requested
     }
 )
 

@@ -112,6 +112,8 @@ class PlatformProcesses:
             "DINGZE_INSURANCE_WEBHOOK_FIRST_DELAY_SECONDS": "0.2",
             "DINGZE_INSURANCE_WEBHOOK_MAX_ATTEMPTS": "4",
             "DINGZE_INSURANCE_WEBHOOK_POLL_SECONDS": "0.2",
+            # Every sample case uses the same two phone numbers.
+            "DINGZE_NOTIFY_RATE_PER_NUMBER": "10000",
             # The smallest part S3 takes, so a test video of a few MiB has parts.
             "DINGZE_INTAKE_PART_SIZE_BYTES": str(5 * 1024 * 1024),
             **{

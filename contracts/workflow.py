@@ -19,6 +19,7 @@ CLAIM_OPENED_SIGNAL = "claim_opened"
 CLAIM_SETTLED_SIGNAL = "claim_settled"
 CLAIM_ASSESSED_SIGNAL = "claim_assessed"
 CLAIM_REFUSED_SIGNAL = "claim_refused"
+REQUEST_EVIDENCE_UPDATE = "request_more_evidence"
 CASE_CLAIMED_SIGNAL = "case_claimed"
 CLAIM_RELEASED_SIGNAL = "claim_released"
 TIMELINE_QUERY = "timeline"
@@ -74,6 +75,17 @@ class SubmitRulingInput(BaseModel):
     """A ruling for the update's validator to check before the workflow takes it."""
 
     ruling: RulingDraft
+
+
+class EvidenceRequest(BaseModel):
+    """An officer's request for more evidence: what the parties should film."""
+
+    officer_badge: str
+    instructions: str = Field(max_length=500)
+
+
+class EvidenceRequested(BaseModel):
+    requested_at: datetime
 
 
 class CaseClaimed(BaseModel):

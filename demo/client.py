@@ -201,6 +201,15 @@ class PlatformClient:
             f"case {case_id} was not listed as overdue in {wait_seconds} s"
         )
 
+    async def request_evidence(
+        self, case_id: UUID, instructions: str
+    ) -> httpx.Response:
+        return await self.http.post(
+            f"{self.urls.liability}/cases/{case_id}/evidence-request",
+            json={"instructions": instructions},
+            headers=self.staff_headers,
+        )
+
     async def rule(self, case_id: UUID, ruling: dict[str, Any]) -> httpx.Response:
         return await self.http.post(
             f"{self.urls.liability}/cases/{case_id}/ruling",

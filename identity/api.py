@@ -45,7 +45,7 @@ class SignInRequest(BaseModel):
 
 
 class SignInConfig(BaseModel):
-    """How a browser page signs staff in: locally, or at the provider."""
+    """The sign-in a browser page uses: local, or at the OpenID Connect provider."""
 
     provider: str
     issuer: str | None = None

@@ -7,7 +7,7 @@ from uuid import UUID
 import structlog
 from fastapi import APIRouter
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from contracts.case import Location
 from services.intake.callers import AnyCaller, Caller, Runtime
@@ -44,6 +44,11 @@ class PartyCaseView(BaseModel):
     has_video: bool
     photos: int
     limits: UploadLimits
+    redo_zh: str = Field(
+        default="",
+        description="When the checks rejected the video: what to redo, in Chinese",
+    )
+    redo_by: datetime | None = None
 
 
 class ConsentRecorded(BaseModel):
@@ -72,6 +77,7 @@ async def party_case(caller: AnyCaller, runtime: Runtime) -> PartyCaseView:
         raise case_not_found(case_id)
     uploads = await runtime.uploads.list_for_case(case_id)
     settings = runtime.settings
+    redo = stored.resubmission if stored.status == "resubmission_requested" else None
     return PartyCaseView(
         case_id=case_id,
         party_id=party_id,
@@ -91,6 +97,8 @@ async def party_case(caller: AnyCaller, runtime: Runtime) -> PartyCaseView:
             max_photo_bytes=settings.intake_max_photo_bytes,
             max_photos=settings.intake_max_photos,
         ),
+        redo_zh="" if redo is None else redo.message_zh,
+        redo_by=None if redo is None else redo.resubmit_by,
     )
 
 

@@ -14,11 +14,14 @@ from contracts.case import EvidenceFinding
 from contracts.custody import CustodyAction
 from contracts.events import CaseQueued, CustodyRecorded
 from contracts.ruling import Ruling, RulingDraft
+from contracts.text import MultiLine
 from contracts.workflow import (
     CASE_CLAIMED_SIGNAL,
     CLAIM_RELEASED_SIGNAL,
     CaseClaimed,
     ClaimReleased,
+    EvidenceRequest,
+    EvidenceRequested,
 )
 from identity.api import require_role
 from identity.roles import Role, StaffPrincipal
@@ -31,6 +34,7 @@ from services.liability.workflow_calls import (
     deliver,
     error,
     rejected,
+    request_evidence,
     signal_case,
 )
 
@@ -322,6 +326,49 @@ async def release_claim(case_id: UUID, runtime: Runtime, officer: Officer) -> Re
     )
     await runtime.audit.record(officer, "release", case_id)
     return Response(status_code=204)
+
+
+class EvidenceRequestBody(BaseModel):
+    """What the parties should film, as the officer writes it for their phones."""
+
+    instructions: MultiLine = Field(min_length=1, max_length=500)
+
+
+@router.post("/{case_id}/evidence-request", status_code=202, responses=ERRORS)
+async def request_more_evidence(
+    case_id: UUID, body: EvidenceRequestBody, runtime: Runtime, officer: Officer
+) -> EvidenceRequested:
+    """Ask the parties for more evidence; the case leaves the queue until it passes.
+
+    The parties get a text message with what to film and a link to upload it. The
+    case returns to the queue when the new video passes its checks.
+    """
+    holder = await runtime.claims.holder(case_id)
+    if holder.claimed_by != officer.badge_number:
+        outcome = ClaimOutcome.NOT_CLAIMED
+        if holder.outcome is ClaimOutcome.CLAIMED:
+            outcome = ClaimOutcome.HELD_BY_OTHER
+        raise claim_refused(
+            case_id, Claim(outcome, holder.claimed_by, holder.lease_expires_at)
+        )
+    try:
+        requested = await request_evidence(
+            runtime,
+            case_id,
+            EvidenceRequest(
+                officer_badge=officer.badge_number, instructions=body.instructions
+            ),
+        )
+    except RulingRejectedError as rejection:
+        raise rejected(rejection.message, rejection.problems) from rejection
+    await runtime.queue.mark_awaiting_evidence(case_id)
+    await runtime.audit.record(
+        officer, "evidence_request", case_id, detail={"instructions": body.instructions}
+    )
+    log.info(
+        "more evidence requested", case_id=str(case_id), officer=officer.badge_number
+    )
+    return requested
 
 
 @router.post("/{case_id}/ruling", responses=ERRORS)

@@ -38,7 +38,7 @@ class OverdueCase(BaseModel):
 
 _CLOSE_QUEUED = (
     "UPDATE cases SET status = 'closed', closed_outcome = $2"
-    " WHERE case_id = $1 AND status = 'queued'"
+    " WHERE case_id = $1 AND status IN ('queued', 'awaiting_evidence')"
 )
 _COLUMNS = (
     "queued_event, status, queued_at, ruling, ruled_at, claimed_by,"
@@ -65,13 +65,20 @@ class QueueStore:
         self._pool = pool
 
     async def enqueue(self, event: CaseQueued) -> None:
-        """Add a case to the queue; a redelivered event leaves it as it is."""
+        """Add a case to the queue, or put it back after more evidence arrived.
+
+        A redelivered event leaves the case as it is.
+        """
         async with self._pool.acquire() as connection, connection.transaction():
             if not await first_delivery(connection, event.event_id, event.topic):
                 return
             await connection.execute(
                 "INSERT INTO cases (case_id, status, queued_event, queued_at)"
-                " VALUES ($1, 'queued', $2, $3) ON CONFLICT (case_id) DO NOTHING",
+                " VALUES ($1, 'queued', $2, $3) ON CONFLICT (case_id) DO UPDATE"
+                " SET status = 'queued', queued_event = excluded.queued_event,"
+                " queued_at = excluded.queued_at, claimed_by = NULL,"
+                " claimed_at = NULL, lease_expires_at = NULL"
+                " WHERE cases.status = 'awaiting_evidence'",
                 event.case_id,
                 event.model_dump(mode="json"),
                 event.occurred_at,
@@ -111,6 +118,15 @@ class QueueStore:
         async with self._pool.acquire() as connection, connection.transaction():
             if await first_delivery(connection, event.event_id, event.topic):
                 await connection.execute(_CLOSE_QUEUED, event.case_id, event.outcome)
+
+    async def mark_awaiting_evidence(self, case_id: UUID) -> None:
+        """Take the case out of the queue until its new evidence passes the checks."""
+        await self._pool.execute(
+            "UPDATE cases SET status = 'awaiting_evidence', claimed_by = NULL,"
+            " claimed_at = NULL, lease_expires_at = NULL"
+            " WHERE case_id = $1 AND status = 'queued'",
+            case_id,
+        )
 
     async def mark_ruled(
         self, case_id: UUID, ruling: Ruling, ruled_at: datetime

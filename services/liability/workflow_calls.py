@@ -2,7 +2,7 @@
 
 import hashlib
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import structlog
@@ -19,8 +19,11 @@ from temporalio.service import RPCError, RPCStatusCode
 from common.http import problem
 from contracts.ruling import Ruling, RulingDraft, RulingProblem
 from contracts.workflow import (
+    REQUEST_EVIDENCE_UPDATE,
     RULING_REJECTED,
     SUBMIT_RULING_UPDATE,
+    EvidenceRequest,
+    EvidenceRequested,
     RulingAccepted,
     SubmitRulingInput,
     case_workflow_id,
@@ -28,6 +31,7 @@ from contracts.workflow import (
 from services.liability.runtime import LiabilityRuntime
 
 log = structlog.get_logger(__name__)
+ResultT = TypeVar("ResultT", bound=BaseModel)
 
 
 class RulingRejectedError(Exception):
@@ -67,21 +71,59 @@ async def deliver(
     runtime: LiabilityRuntime, case_id: UUID, draft: RulingDraft
 ) -> RulingAccepted:
     """Run the ruling update; its id comes from its content, so a resend is harmless."""
+    return await _update(
+        runtime,
+        case_id,
+        SUBMIT_RULING_UPDATE,
+        SubmitRulingInput(ruling=draft),
+        result_type=RulingAccepted,
+        kind="ruling",
+    )
+
+
+async def request_evidence(
+    runtime: LiabilityRuntime, case_id: UUID, request: EvidenceRequest
+) -> EvidenceRequested:
+    """Run the more-evidence update, with an id from its content like a ruling."""
+    return await _update(
+        runtime,
+        case_id,
+        REQUEST_EVIDENCE_UPDATE,
+        request,
+        result_type=EvidenceRequested,
+        kind="evidence-request",
+    )
+
+
+async def _update(
+    runtime: LiabilityRuntime,
+    case_id: UUID,
+    name: str,
+    payload: BaseModel,
+    *,
+    result_type: type[ResultT],
+    kind: str,
+) -> ResultT:
     handle = runtime.temporal.get_workflow_handle(case_workflow_id(case_id))
-    fingerprint = hashlib.sha256(draft.model_dump_json().encode()).hexdigest()[:16]
+    fingerprint = hashlib.sha256(payload.model_dump_json().encode()).hexdigest()[:16]
     timeout = runtime.settings.liability_workflow_timeout_seconds
     try:
-        accepted: RulingAccepted = await handle.execute_update(
-            SUBMIT_RULING_UPDATE,
-            SubmitRulingInput(ruling=draft),
-            id=f"ruling-{fingerprint}",
-            result_type=RulingAccepted,
+        result: ResultT = await handle.execute_update(
+            name,
+            payload,
+            id=f"{kind}-{fingerprint}",
+            result_type=result_type,
             rpc_timeout=timedelta(seconds=timeout),
         )
     except WorkflowUpdateFailedError as failure:
         cause = failure.cause
         message = cause.message if isinstance(cause, ApplicationError) else str(cause)
-        log.info("ruling rejected by workflow", case_id=str(case_id), reason=message)
+        log.info(
+            "update rejected by workflow",
+            kind=kind,
+            case_id=str(case_id),
+            reason=message,
+        )
         if isinstance(cause, ApplicationError) and cause.type == RULING_REJECTED:
             problems = [RulingProblem.model_validate(item) for item in cause.details]
             raise RulingRejectedError(message, problems) from failure
@@ -98,7 +140,7 @@ async def deliver(
                 409, "case_closed", f"the workflow of case {case_id} has ended"
             ) from failure
         raise workflow_unavailable(case_id, timeout, failure) from failure
-    return accepted
+    return result
 
 
 def workflow_unavailable(

@@ -2,9 +2,10 @@
 
 import asyncio
 import hashlib
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+from uuid import UUID
 
 import httpx
 import pytest
@@ -14,6 +15,7 @@ from common.multipart import MultipartStorage
 from common.settings import PlatformSettings
 from demo.client import PlatformClient, sample_case
 from demo.uploads import UploadClient
+from evidence.sample_video import RecordingTags, write_walkaround_video
 from tests.support.phone import party_session
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
@@ -354,3 +356,53 @@ async def test_officer_without_auxiliary_role_cannot_upload(
     assert response.status_code == 403
     assert _problem(response)["code"] == "role_not_allowed"
     assert _problem(response)["message_zh"] == "只有辅警可以代为上传现场证据。"
+
+
+async def test_party_replaces_rejected_video_through_parts(
+    client: PlatformClient, settings: PlatformSettings, tmp_path: Path
+) -> None:
+    def recorded_at(point: tuple[float, float], name: str) -> Path:
+        tags = RecordingTags(
+            recorded_at=datetime.now(UTC) - timedelta(minutes=10),
+            latitude=point[0],
+            longitude=point[1],
+            apple=True,
+        )
+        return write_walkaround_video(tmp_path / name, tags=tags)
+
+    # The sample case's accident is at the first point; Beijing is far from it.
+    at_scene = recorded_at((30.27415, 120.15515), "scene.mov")
+    elsewhere = recorded_at((39.90750, 116.39723), "beijing.mov")
+    case_id = await client.open_case(sample_case())
+    assert (await client.upload_video(case_id, elsewhere)).status_code == 200
+    assert (await client.submit(case_id)).status_code == 200
+    await _wait_for_status(client, case_id, "resubmission_requested")
+    token = await party_session(
+        client.http, client.urls.intake, settings.database_url, case_id, PHONE_A
+    )
+    uploads = UploadClient(client.http, client.urls.intake, case_id, token)
+
+    view = await client.http.get(
+        f"{client.urls.intake}/party/case",
+        headers={"authorization": f"Bearer {token}"},
+    )
+    replaced = await uploads.upload_file(at_scene, "video", "video/quicktime")
+    case_file = await client.wait_until_queued(case_id)
+
+    assert view.json()["status"] == "resubmission_requested"
+    assert "请在事故现场重新拍摄视频" in view.json()["redo_zh"]
+    assert view.json()["redo_by"] is not None
+    assert replaced.status_code == 200, replaced.text
+    assert case_file["case"]["video"]["sha256"] == replaced.json()["sha256"]
+
+
+async def _wait_for_status(
+    client: PlatformClient, case_id: UUID, status: str, seconds: float = 60.0
+) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while asyncio.get_running_loop().time() < deadline:
+        case = await client.http.get(f"{client.urls.intake}/cases/{case_id}")
+        if case.json()["status"] == status:
+            return
+        await asyncio.sleep(0.3)
+    raise TimeoutError(f"case {case_id} did not reach {status} in {seconds} s")

@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         DEFAULT_RULING_TARGET_MINUTES,
         EVIDENCE_RESUBMITTED_SIGNAL,
         INSURER_NOTIFIED_SIGNAL,
+        REQUEST_EVIDENCE_UPDATE,
         RULING_REJECTED,
         SUBMIT_RULING_UPDATE,
         TIMELINE_QUERY,
@@ -50,6 +51,8 @@ with workflow.unsafe.imports_passed_through():
         ClaimRefusedSignal,
         ClaimReleased,
         ClaimSettledSignal,
+        EvidenceRequest,
+        EvidenceRequested,
         EvidenceResubmittedSignal,
         InsurerNotified,
         RulingAccepted,
@@ -108,6 +111,10 @@ class RemoteLiabilityCaseWorkflow:
         self._replacement: StoredEvidence | None = None
         self._attempt = 1
         self._claimed_by: str | None = None
+        self._evidence_request: EvidenceRequest | None = None
+        # Set once the case waits for its ruling under the code that can leave the
+        # queue for more evidence; older cases reject such requests.
+        self._takes_evidence_requests = False
 
     @workflow.run
     async def run(self, request: CaseWorkflowInput) -> CaseOutcome:
@@ -119,7 +126,7 @@ class RemoteLiabilityCaseWorkflow:
 
         # Evidence: read the stored video back before anyone relies on it.
         if workflow.patched(EVIDENCE_CHECKS_PATCH):
-            checked = await self._check_until_accepted(request)
+            checked = await self._check_until_accepted(request.video)
             if checked is None:
                 return await self._send_on_scene()
             video, examined = checked
@@ -139,32 +146,42 @@ class RemoteLiabilityCaseWorkflow:
             await self._send_sms("evidence_received", {})
             video, examined = request.video, ExamineEvidenceResult()
 
-        # Officer queue: wait for a ruling that the update validator let through.
-        # The case takes rulings before the publish is recorded as done, because
-        # officers may see it as soon as Kafka has the event, and a worker that
-        # dies after publishing leaves the activity to be retried.
-        self._stage = CaseStage.AWAITING_RULING
-        await workflow.execute_activity_method(
-            CaseActivities.queue_for_officer,
-            CaseQueued(
-                **self._event_fields(),
-                accident_at=case.accident_at,
-                location=case.location,
-                description=case.description,
-                parties=[_summary(party) for party in case.parties],
-                video=video,
-                findings=examined.findings,
-                thumbnails=examined.thumbnails,
-            ),
-            start_to_close_timeout=PUBLISH_TIMEOUT,
-            retry_policy=PUBLISH_RETRY,
-        )
-        self._record("queued for officer")
-        queued_at = workflow.now()
-        if workflow.patched(RULING_TARGET_PATCH):
-            await self._wait_for_ruling_or_escalate(request, queued_at)
-        else:
-            await workflow.wait_condition(lambda: self._ruling is not None)
+        # Officer queue: wait for a ruling that the update validator let through,
+        # or for the officer's request for more evidence, which takes the case out
+        # of the queue until a new video passes its checks.
+        while True:
+            # The case takes rulings before the publish is recorded as done, because
+            # officers may see it as soon as Kafka has the event, and a worker that
+            # dies after publishing leaves the activity to be retried.
+            self._stage = CaseStage.AWAITING_RULING
+            await workflow.execute_activity_method(
+                CaseActivities.queue_for_officer,
+                CaseQueued(
+                    **self._event_fields(),
+                    accident_at=case.accident_at,
+                    location=case.location,
+                    description=case.description,
+                    parties=[_summary(party) for party in case.parties],
+                    video=video,
+                    findings=examined.findings,
+                    thumbnails=examined.thumbnails,
+                ),
+                start_to_close_timeout=PUBLISH_TIMEOUT,
+                retry_policy=PUBLISH_RETRY,
+            )
+            self._record("queued for officer")
+            queued_at = workflow.now()
+            if workflow.patched(RULING_TARGET_PATCH):
+                await self._wait_for_ruling_or_escalate(request, queued_at)
+            else:
+                await workflow.wait_condition(lambda: self._ruling is not None)
+            if self._ruling is not None:
+                break
+            checked = await self._gather_more_evidence(video)
+            if checked is None:
+                return await self._send_on_scene()
+            video, examined = checked
+
         ruling = self._ruling
         assert ruling is not None
 
@@ -281,9 +298,10 @@ class RemoteLiabilityCaseWorkflow:
     ) -> None:
         """Wait for the ruling; past the target, alert supervisors and keep waiting."""
         minutes = request.ruling_target_minutes or DEFAULT_RULING_TARGET_MINUTES
+        self._takes_evidence_requests = True
         try:
             await workflow.wait_condition(
-                lambda: self._ruling is not None, timeout=timedelta(minutes=minutes)
+                self._ruled_or_evidence_requested, timeout=timedelta(minutes=minutes)
             )
             return
         except TimeoutError:
@@ -300,7 +318,65 @@ class RemoteLiabilityCaseWorkflow:
             start_to_close_timeout=PUBLISH_TIMEOUT,
             retry_policy=PUBLISH_RETRY,
         )
-        await workflow.wait_condition(lambda: self._ruling is not None)
+        await workflow.wait_condition(self._ruled_or_evidence_requested)
+
+    def _ruled_or_evidence_requested(self) -> bool:
+        return self._ruling is not None or self._evidence_request is not None
+
+    async def _gather_more_evidence(
+        self, video: StoredEvidence
+    ) -> tuple[StoredEvidence, ExamineEvidenceResult] | None:
+        """Ask the parties for what the officer wants filmed, then check the new video.
+
+        The case leaves the officer queue and the claim lapses. Returns None when
+        no acceptable video arrives in time.
+        """
+        request = self._evidence_request
+        assert request is not None
+        self._evidence_request = None
+        self._claimed_by = None
+        finding = EvidenceFinding(
+            code="officer_request",
+            severity=FindingSeverity.REJECT,
+            message=f"the officer asks for more evidence: {request.instructions}",
+            message_zh=request.instructions,
+        )
+        replacement = await self._await_replacement(video, [finding])
+        if replacement is None:
+            return None
+        self._attempt += 1
+        return await self._check_until_accepted(replacement)
+
+    @workflow.update(name=REQUEST_EVIDENCE_UPDATE)
+    def request_more_evidence(self, request: EvidenceRequest) -> EvidenceRequested:
+        self._evidence_request = request
+        self._record("more evidence requested", f"officer {request.officer_badge}")
+        return EvidenceRequested(requested_at=workflow.now())
+
+    @request_more_evidence.validator
+    def _validate_evidence_request(self, request: EvidenceRequest) -> None:
+        self._check_awaiting_ruling()
+        if not self._takes_evidence_requests:
+            raise ApplicationError(
+                "this case started before officers could request more evidence",
+                type="CaseNotInQueue",
+            )
+        problems = self._claim_problems(request.officer_badge)
+        if not request.instructions.strip():
+            problems.append(
+                RulingProblem(
+                    code="instructions_missing",
+                    field="instructions",
+                    message="say what the parties should film",
+                    message_zh="请说明需要当事人补拍的内容。",
+                )
+            )
+        if problems:
+            raise ApplicationError(
+                "; ".join(problem.message for problem in problems),
+                *[problem.model_dump() for problem in problems],
+                type=RULING_REJECTED,
+            )
 
     @workflow.update(name=SUBMIT_RULING_UPDATE)
     def submit_ruling(self, request: SubmitRulingInput) -> RulingAccepted:
@@ -312,13 +388,8 @@ class RemoteLiabilityCaseWorkflow:
 
     @submit_ruling.validator
     def _validate_ruling(self, request: SubmitRulingInput) -> None:
-        if self._stage is not CaseStage.AWAITING_RULING or self._ruling is not None:
-            raise ApplicationError(
-                f"case {self._request.case.case_id} is not waiting for a ruling "
-                f"(it is {self._stage.value})",
-                type="CaseNotInQueue",
-            )
-        problems = self._claim_problems(request.ruling)
+        self._check_awaiting_ruling()
+        problems = self._claim_problems(request.ruling.officer_id)
         problems += self._party_problems(request.ruling)
         problems += request.ruling.problems()
         if problems:
@@ -335,7 +406,20 @@ class RemoteLiabilityCaseWorkflow:
         if self._stage is CaseStage.AWAITING_RESUBMISSION and self._replacement is None:
             self._replacement = signal.video
 
-    def _claim_problems(self, draft: RulingDraft) -> list[RulingProblem]:
+    def _check_awaiting_ruling(self) -> None:
+        waiting = self._stage is CaseStage.AWAITING_RULING
+        if (
+            not waiting
+            or self._ruling is not None
+            or self._evidence_request is not None
+        ):
+            raise ApplicationError(
+                f"case {self._request.case.case_id} is not waiting for a ruling "
+                f"(it is {self._stage.value})",
+                type="CaseNotInQueue",
+            )
+
+    def _claim_problems(self, officer_id: str) -> list[RulingProblem]:
         if self._claimed_by is None:
             return [
                 RulingProblem(
@@ -345,13 +429,13 @@ class RemoteLiabilityCaseWorkflow:
                     message_zh="请先领取该案件再作出认定。",
                 )
             ]
-        if draft.officer_id != self._claimed_by:
+        if officer_id != self._claimed_by:
             return [
                 RulingProblem(
                     code="wrong_officer",
                     field="officer_id",
                     message=f"the case is claimed by officer {self._claimed_by}, "
-                    f"not {draft.officer_id or 'an unnamed officer'}",
+                    f"not {officer_id or 'an unnamed officer'}",
                     message_zh="该案件已由其他民警领取，您不能作出认定。",
                 )
             ]
@@ -426,14 +510,13 @@ class RemoteLiabilityCaseWorkflow:
         return CaseTimeline(stage=self._stage, entries=self._timeline)
 
     async def _check_until_accepted(
-        self, request: CaseWorkflowInput
+        self, video: StoredEvidence
     ) -> tuple[StoredEvidence, ExamineEvidenceResult] | None:
         """Check the video, and each replacement after a rejection, until one passes.
 
         Returns None when the deadline for a replacement passes or the parties have
         used every attempt.
         """
-        video = request.video
         while True:
             examined = await self._check(video)
             rejections = [

@@ -194,6 +194,13 @@ async function giveConsent() {
 
 function startEvidence() {
   $("step-evidence").hidden = false;
+  if (caseView.redo_zh) {
+    const by = caseView.redo_by
+      ? `（请在 ${new Date(caseView.redo_by).toLocaleString("zh-CN")} 前重新上传）`
+      : "";
+    $("redo").textContent = `上次的视频未通过核验：${caseView.redo_zh}${by}`;
+    $("redo").hidden = false;
+  }
   const pending = state.uploads && state.uploads.video;
   if (pending && !pending.done && !files.has("video")) {
     $("resume-hint").textContent = MESSAGES.pickAgain.replace(

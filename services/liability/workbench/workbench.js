@@ -227,7 +227,8 @@ async function openCase(caseId, claim) {
   const facts = details.video.facts;
   $("#video-facts").textContent = `${facts.codec}，${facts.width}×${facts.height}，${Math.round(facts.duration_seconds)} 秒`;
   showVideo(file.video_url, details.video);
-  showThumbnails(details.video);
+  showThumbnails(file.thumbnail_urls || []);
+  showWarnings(file.warnings || []);
   showParties(details.parties);
   buildRulingForm(details.parties);
   keepLease(caseId, claim);
@@ -251,17 +252,27 @@ function showVideo(url, video) {
   player.src = url;
 }
 
-function showThumbnails(video) {
+// Keyframes in the order of the video; a click seeks to the matching share of it.
+function showThumbnails(urls) {
   const box = $("#thumbnails");
   box.replaceChildren();
-  for (const thumbnail of video.thumbnails || []) {
+  urls.forEach((url, index) => {
     const image = document.createElement("img");
-    image.src = thumbnail.url;
-    image.alt = `${thumbnail.at_seconds} 秒`;
+    image.src = url;
+    image.alt = `关键帧 ${index + 1}`;
     image.title = image.alt;
-    image.addEventListener("click", () => { $("#video").currentTime = thumbnail.at_seconds; });
+    image.addEventListener("click", () => {
+      const player = $("#video");
+      if (player.duration) player.currentTime = (player.duration * index) / urls.length;
+    });
     box.append(image);
-  }
+  });
+}
+
+function showWarnings(warnings) {
+  const list = $("#warnings");
+  list.replaceChildren(...warnings.map((warning) => text("li", warning.message_zh || warning.message)));
+  list.hidden = warnings.length === 0;
 }
 
 function showParties(parties) {
@@ -392,6 +403,25 @@ async function showRulingDocument(caseId) {
   if (url) slot.append(Object.assign(text("a", "查看已签名的责任认定书（PDF）"), { href: url, target: "_blank" }));
 }
 
+// The case leaves the queue; the parties get a text with what to film and a link.
+async function requestEvidence() {
+  const instructions = $("#ruling-form").instructions.value.trim();
+  const result = await call("POST", `/cases/${state.caseId}/evidence-request`, { instructions });
+  if (!result.ok) {
+    const detail = result.payload && result.payload.detail;
+    if (detail && Array.isArray(detail.problems)) showProblems(detail.problems);
+    else if (Array.isArray(detail)) showProblems([{ field: "instructions", message_zh: "请说明需要当事人补拍的内容。" }]);
+    else showProblems([{ field: "form", message_zh: problemText(result.payload) }]);
+    return;
+  }
+  clearInterval(state.renewTimer);
+  $("#ruling-form").hidden = true;
+  $("#ruled").hidden = false;
+  $("#lease-info").textContent = "";
+  $("#ruled-text").textContent = "已要求当事人补充证据，案件暂时移出队列，新视频通过检查后将重新排队。";
+  $("#ruling-document").replaceChildren();
+}
+
 async function release() {
   await call("DELETE", `/cases/${state.caseId}/claim`);
   backToQueue();
@@ -486,6 +516,7 @@ $("#sign-in-form").addEventListener("submit", signIn);
 $("#sign-out").addEventListener("click", () => signOut());
 $("#ruling-form").addEventListener("submit", submitRuling);
 $("#release").addEventListener("click", release);
+$("#send-evidence-request").addEventListener("click", requestEvidence);
 $("#back").addEventListener("click", backToQueue);
 
 start();

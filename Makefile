@@ -16,7 +16,23 @@ venv: .venv/.synced
 	.venv/bin/uv sync --frozen
 	@touch $@
 
-stack-up: venv
+# The CJK font that ruling documents embed, from Debian; skipped when present.
+DOCUMENT_FONT := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
+
+.PHONY: fonts document-key
+
+fonts:
+	@if [ ! -f $(DOCUMENT_FONT) ]; then \
+		echo "Installing fonts-wqy-zenhei"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -q fonts-wqy-zenhei; \
+	fi
+
+# The platform's document-signing key pair, made once and never committed.
+document-key: venv
+	$(PYTHON) -m documents.keys create
+
+stack-up: venv fonts document-key
 	$(STACK) up
 
 stack-down:
@@ -55,7 +71,7 @@ lint: venv
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy .
 
-unit: venv
+unit: venv fonts
 	.venv/bin/pytest tests/unit tests/workflows
 
 test: lint migrate browser

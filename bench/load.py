@@ -150,7 +150,7 @@ class LoadRun:
             sent = [
                 datetime.fromisoformat(m["sent_at"]).timestamp()
                 for m in messages
-                if m["template"] == "liability_ruled" and m["sent_at"]
+                if m["template"] == "ruling_issued" and m["sent_at"]
             ]
             if sent:
                 times.ruling_sms_sent = max(sent)

@@ -1,6 +1,7 @@
 """Connection settings read from the environment, with the local stack's defaults."""
 
 from datetime import timedelta
+from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -9,6 +10,8 @@ from evidence import VideoLimits
 from evidence.examine import EvidenceRules
 from evidence.quality import QualityThresholds
 from evidence.scene import SceneTolerances
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class PlatformSettings(BaseSettings):
@@ -70,6 +73,19 @@ class PlatformSettings(BaseSettings):
     )
     evidence_resubmission_minutes: float = Field(
         default=120, gt=0, description="How long a party has to replace a video"
+    )
+
+    # Ruling documents: the case worker signs with the private key, and the
+    # liability service verifies with the public key beside it.
+    document_key_file: Path = ROOT / ".stack" / "keys" / "document-signing.pem"
+    document_font_file: Path = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+    document_verify_url: str = Field(
+        default="http://127.0.0.1:8102/documents/verify",
+        description="Where the printed text sends readers to verify a document",
+    )
+    accident_types_file: Path | None = Field(
+        default=None,
+        description="A province's accident-type table; None uses the bundled one",
     )
 
     def video_limits(self) -> VideoLimits:

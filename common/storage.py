@@ -89,3 +89,26 @@ class EvidenceStore:
             response.close()
             response.release_conn()
         return digest.hexdigest(), size
+
+    async def get_bytes(self, key: str) -> bytes:
+        def read() -> bytes:
+            response = self._client.get_object(self.bucket, key)
+            try:
+                data: bytes = response.read()
+                return data
+            finally:
+                response.close()
+                response.release_conn()
+
+        return await asyncio.to_thread(read)
+
+    async def list_keys(self, prefix: str) -> list[str]:
+        def names() -> list[str]:
+            return [
+                item.object_name
+                for item in self._client.list_objects(
+                    self.bucket, prefix=prefix, recursive=True
+                )
+            ]
+
+        return await asyncio.to_thread(names)

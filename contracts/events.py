@@ -69,6 +69,10 @@ class CaseQueued(Event):
     thumbnails: list[str] = Field(
         default_factory=list, description="Object keys of the keyframe thumbnails"
     )
+    thumbnail_seconds: list[float] = Field(
+        default_factory=list,
+        description="Where each thumbnail sits in the video, in seconds",
+    )
 
 
 class CaseEscalated(Event):
@@ -91,6 +95,9 @@ class CaseRuled(Event):
     location: Location
     parties: list[PartySummary]
     ruling: Ruling
+    document_number: str = Field(
+        default="", description="The signed ruling document's number"
+    )
 
 
 class OtherParty(BaseModel):
@@ -200,6 +207,29 @@ class SmsRequested(Event):
     variables: dict[str, str] = Field(default_factory=dict)
 
 
+class CaseReconsiderationRequested(Event):
+    """A party asked to reconsider a ruling; a different officer takes the case."""
+
+    topic: ClassVar[str] = "case.reconsideration_requested"
+
+    document_number: str
+    ruling: Ruling
+    party_id: str
+    reason: str
+    requested_at: datetime
+
+
+class CaseReconsidered(Event):
+    """A reconsidering officer confirmed or replaced a ruling; both stay on file."""
+
+    topic: ClassVar[str] = "case.reconsidered"
+
+    outcome: str = Field(description="confirmed or replaced")
+    first_document_number: str
+    document_number: str
+    ruling: Ruling = Field(description="The ruling in force after reconsideration")
+
+
 class CaseClosed(Event):
     """The case workflow finished."""
 
@@ -258,6 +288,8 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     InsurerReminder,
     SettlementEscalated,
     SmsRequested,
+    CaseReconsiderationRequested,
+    CaseReconsidered,
     CaseClosed,
     EvidenceRejected,
     EvidenceResubmitted,

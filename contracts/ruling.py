@@ -49,6 +49,18 @@ class RulingDraft(BaseModel):
     facts: MultiLine = Field(default="", max_length=4000)
     rule_applied: MultiLine = Field(default="", max_length=500)
     liabilities: list[PartyLiability] = Field(default_factory=list, max_length=26)
+    accident_type: str | None = Field(
+        default=None,
+        pattern=r"^[a-z][a-z0-9_]{1,39}$",
+        description="Code of the accident type picked from the liability service's "
+        "table (GET /accident-types)",
+    )
+    departure_reason: MultiLine = Field(
+        default="",
+        max_length=1000,
+        description="Why the liability differs from the accident type's suggestion; "
+        "required when it does",
+    )
 
     def problems(self) -> list[RulingProblem]:
         """Return every rule this draft breaks, or an empty list."""

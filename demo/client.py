@@ -83,6 +83,7 @@ def sample_ruling() -> dict[str, Any]:
         "officer_id": "330102",
         "facts": "B 车未与前车保持安全距离，追尾停车等候信号的 A 车。",
         "rule_applied": "《道路交通安全法》第四十三条",
+        "accident_type": "rear_end",
         "liabilities": [
             {"party_id": "A", "category": "none", "share": 0},
             {"party_id": "B", "category": "full", "share": 100},

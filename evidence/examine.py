@@ -30,6 +30,7 @@ class Examination:
     facts: EvidenceFacts | None
     findings: list[EvidenceFinding]
     thumbnails: list[bytes]
+    thumbnail_seconds: list[float] = field(default_factory=list)
 
     @property
     def accepted(self) -> bool:
@@ -67,5 +68,8 @@ def examine_video(
     sample = sample_frames(path)
     findings += quality_findings(sample, probed.facts.duration_seconds, rules.quality)
     return Examination(
-        facts=probed.facts, findings=findings, thumbnails=sample.thumbnails
+        facts=probed.facts,
+        findings=findings,
+        thumbnails=sample.thumbnails,
+        thumbnail_seconds=sample.seconds,
     )

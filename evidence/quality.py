@@ -6,7 +6,7 @@ variance of a Laplacian (too blurred). Both are measured on frames scaled to one
 width, so the thresholds do not depend on the recording's resolution.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
@@ -50,6 +50,8 @@ class FrameSample:
     thumbnails: list[bytes]
     mean_luma: float
     sharpness: float
+    # Each thumbnail's presentation time in seconds, as a player's currentTime.
+    seconds: list[float] = field(default_factory=list)
 
 
 def sample_frames(path: Path, count: int = 5) -> FrameSample:
@@ -60,6 +62,7 @@ def sample_frames(path: Path, count: int = 5) -> FrameSample:
     lumas = [_luma(frame) for frame in frames]
     return FrameSample(
         thumbnails=[_jpeg(frame) for frame in frames],
+        seconds=[round(frame.time or 0.0, 2) for frame in frames],
         mean_luma=float(np.mean([luma.mean() for luma in lumas])),
         # The median keeps one sharp or one shaky frame from deciding alone.
         sharpness=float(np.median([_laplacian_variance(luma) for luma in lumas])),

@@ -268,7 +268,7 @@ async def submit_case(case_id: UUID, runtime: Runtime) -> CaseView:
 async def _replacement_view(
     runtime: IntakeRuntime, case_id: UUID, stored: StoredCase
 ) -> CaseView:
-    """Answer a submit of a case whose evidence was rejected.
+    """Return the view of a case whose evidence was rejected, on a submit.
 
     A replacement goes to the workflow with its upload, so there is nothing to
     submit: the case either still waits for the upload or has it already.

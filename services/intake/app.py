@@ -14,6 +14,7 @@ from common.logging import configure_logging
 from common.multipart import MultipartStorage
 from common.outbox import relaying
 from common.storage import EvidenceStore
+from common.temporal import connect_temporal
 from contracts.events import (
     CaseClosed,
     CaseSubmitted,
@@ -22,9 +23,10 @@ from contracts.events import (
     EvidenceResubmitted,
     SmsRequested,
 )
+from documents.archive import DocumentArchive
 from identity.authenticator import build_authenticator
 from identity.party_access import OneTimeCodes, PartyTokens
-from services.intake import access_api, api, phone_api, uploads_api
+from services.intake import access_api, api, phone_api, ruling_api, uploads_api
 from services.intake.handlers import subscribe_intake_events
 from services.intake.runtime import IntakeRuntime
 from services.intake.settings import IntakeSettings
@@ -55,6 +57,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         pool = await create_pool(settings.database_url, "intake")
         broker = make_broker(settings, "intake")
         policy = settings.party_access_policy()
+        evidence = EvidenceStore(settings)
         cases = CaseStore(pool, settings)
         tokens = PartyTokens(policy)
         subscribe_intake_events(broker, settings, cases, tokens)
@@ -66,13 +69,15 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         app.state.runtime = IntakeRuntime(
             settings=settings,
             cases=cases,
-            evidence=EvidenceStore(settings),
+            evidence=evidence,
             broker=broker,
             party_tokens=tokens,
             party_codes=OneTimeCodes(pool, policy),
             multipart=multipart,
             uploads=UploadStore(pool),
             staff_verifier=authenticator,
+            temporal=await connect_temporal(settings),
+            documents=DocumentArchive(evidence),
         )
         async with consuming(broker, pool), relaying(pool, broker, settings):
             yield
@@ -81,6 +86,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app = FastAPI(title="Dingze intake", version="1", lifespan=lifespan)
     app.include_router(api.router)
     app.include_router(access_api.router)
+    app.include_router(ruling_api.router)
     app.include_router(uploads_api.router)
     app.include_router(phone_api.router)
     app.mount("/phone", phone_api.phone_page(), name="phone")

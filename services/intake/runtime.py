@@ -3,9 +3,11 @@
 from dataclasses import dataclass
 
 from faststream.kafka import KafkaBroker
+from temporalio.client import Client
 
 from common.multipart import MultipartStorage
 from common.storage import EvidenceStore
+from documents.archive import DocumentArchive
 from identity.party_access import OneTimeCodes, PartyTokens
 from services.intake.settings import IntakeSettings
 from services.intake.staff import StaffVerifier
@@ -23,4 +25,7 @@ class IntakeRuntime:
     party_codes: OneTimeCodes
     multipart: MultipartStorage
     uploads: UploadStore
+    # The ruling's review workflow and its documents, for the party's phone.
+    temporal: Client
+    documents: DocumentArchive
     staff_verifier: StaffVerifier | None = None

@@ -23,6 +23,7 @@ from contracts.workflow import (
     EvidenceRequest,
     EvidenceRequested,
 )
+from decision_support import AccidentTypeError, check_ruling_type
 from identity.api import require_role
 from identity.roles import Role, StaffPrincipal
 from services.liability.claims import Claim, ClaimOutcome
@@ -93,6 +94,13 @@ class ClaimView(BaseModel):
     lease_seconds: int
 
 
+class ThumbnailLink(BaseModel):
+    """A presigned link to one keyframe thumbnail, and where it sits in the video."""
+
+    url: str
+    at_seconds: float | None = None
+
+
 class CaseFile(BaseModel):
     """A case as an officer opens it: the queued facts and links to the evidence.
 
@@ -108,7 +116,7 @@ class CaseFile(BaseModel):
     escalated_at: datetime | None
     video_url: str
     video_url_expires_at: datetime
-    thumbnail_urls: list[str] = Field(
+    thumbnails: list[ThumbnailLink] = Field(
         description="Keyframe thumbnails (JPEG), in the order of the video"
     )
     warnings: list[EvidenceFinding] = Field(
@@ -217,11 +225,17 @@ async def open_case(case_id: UUID, runtime: Runtime, principal: Staff) -> CaseFi
     url = await _issue_link(
         runtime, event, event.video.object_key, lifetime, kind="video", reader=reader
     )
+    # Cases queued before thumbnails carried their times have none to show.
+    seconds: list[float | None] = [*event.thumbnail_seconds]
+    seconds += [None] * (len(event.thumbnails) - len(seconds))
     thumbnails = [
-        await _issue_link(
-            runtime, event, key, lifetime, kind="thumbnail", reader=reader
+        ThumbnailLink(
+            url=await _issue_link(
+                runtime, event, key, lifetime, kind="thumbnail", reader=reader
+            ),
+            at_seconds=at_seconds,
         )
-        for key in event.thumbnails
+        for key, at_seconds in zip(event.thumbnails, seconds, strict=False)
     ]
     await runtime.audit.record(principal, "case_opened", case_id)
     log.info(
@@ -239,7 +253,7 @@ async def open_case(case_id: UUID, runtime: Runtime, principal: Staff) -> CaseFi
         escalated_at=found.escalated_at,
         video_url=url,
         video_url_expires_at=datetime.now(UTC) + lifetime,
-        thumbnail_urls=thumbnails,
+        thumbnails=thumbnails,
         warnings=event.findings,
     )
 
@@ -378,6 +392,8 @@ async def submit_ruling(
     """Hand the ruling to the case workflow, which accepts it or lists the problems.
 
     ``officer_id`` may be left empty; it is the signed-in officer's badge either way.
+    The ruling names an accident type from GET /accident-types, and a liability
+    that differs from that type's suggestion needs a departure reason.
     """
     if draft.officer_id and draft.officer_id != officer.badge_number:
         raise error(
@@ -388,6 +404,20 @@ async def submit_ruling(
             "只能以本人警号作出认定。",
         )
     draft = draft.model_copy(update={"officer_id": officer.badge_number})
+    try:
+        # The workflow lists a draft's own problems; the type is checked against
+        # the table once the shares are consistent.
+        if not draft.problems():
+            check_ruling_type(draft, runtime.accident_types)
+    except AccidentTypeError as problem:
+        await runtime.audit.record(
+            officer,
+            "ruling",
+            case_id,
+            outcome="rejected",
+            detail={"problems": [problem.code]},
+        )
+        raise rejected(problem.message, [problem.as_problem()]) from problem
     found = await runtime.queue.get(case_id)
     if found is None:
         raise _not_in_queue(case_id)

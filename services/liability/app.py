@@ -15,13 +15,28 @@ from common.lifecycle import consuming
 from common.logging import configure_logging
 from common.storage import EvidenceStore
 from common.temporal import connect_temporal
-from contracts.events import CaseClosed, CaseEscalated, CaseQueued, CustodyRecorded
+from contracts.events import (
+    CaseClosed,
+    CaseEscalated,
+    CaseQueued,
+    CaseReconsiderationRequested,
+    CustodyRecorded,
+)
+from decision_support import load_accident_types
+from documents.archive import DocumentArchive
+from documents.keys import load_public_key, public_key_path
 from identity.api import router as identity_router
 from identity.authenticator import build_authenticator
+from services.liability.accident_types_api import router as accident_types_router
 from services.liability.api import router
 from services.liability.audit import AuditLog
 from services.liability.claims import ClaimStore
-from services.liability.handlers import subscribe_queue
+from services.liability.documents_api import router as documents_router
+from services.liability.handlers import subscribe_queue, subscribe_reconsiderations
+from services.liability.reconsideration_api import (
+    router as reconsideration_router,
+)
+from services.liability.reconsiderations import ReconsiderationStore
 from services.liability.runtime import LiabilityRuntime
 from services.liability.settings import LiabilitySettings
 from services.liability.store import QueueStore
@@ -33,6 +48,9 @@ WORKBENCH_DIR = Path(__file__).resolve().parent / "workbench"
 def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
     settings = settings or LiabilitySettings()
     configure_logging("liability", settings.log_level)
+    # A broken table or a missing key stops the service at start-up.
+    accident_types = load_accident_types(settings.accident_types_file)
+    public_key = load_public_key(public_key_path(settings.document_key_file))
     authenticator = build_authenticator(settings)
 
     @asynccontextmanager
@@ -43,6 +61,7 @@ def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
                 CaseQueued.topic,
                 CaseEscalated.topic,
                 CaseClosed.topic,
+                CaseReconsiderationRequested.topic,
                 CustodyRecorded.topic,
             ],
         )
@@ -50,6 +69,9 @@ def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
         queue = QueueStore(pool)
         broker = make_broker(settings, "liability")
         subscribe_queue(broker, settings, queue)
+        reconsiderations = ReconsiderationStore(pool)
+        subscribe_reconsiderations(broker, settings, reconsiderations)
+        evidence = EvidenceStore(settings)
         audit = AuditLog(pool)
         app.state.sign_in_recorder = audit.record_sign_in
         app.state.runtime = LiabilityRuntime(
@@ -57,8 +79,12 @@ def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
             queue=queue,
             claims=ClaimStore(pool),
             audit=audit,
-            evidence=EvidenceStore(settings),
+            evidence=evidence,
             temporal=await connect_temporal(settings),
+            accident_types=accident_types,
+            documents=DocumentArchive(evidence),
+            document_public_key=public_key,
+            reconsiderations=reconsiderations,
             broker=broker,
         )
         async with consuming(broker, pool):
@@ -69,6 +95,9 @@ def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
     app.state.authenticator = authenticator
     app.include_router(identity_router)
     app.include_router(router)
+    app.include_router(accident_types_router)
+    app.include_router(documents_router)
+    app.include_router(reconsideration_router)
     app.include_router(supervision_router)
     # The officers' workbench: static files that call the API above.
     app.mount("/workbench", StaticFiles(directory=WORKBENCH_DIR, html=True))

@@ -5,7 +5,13 @@ from faststream.kafka import KafkaBroker
 
 from common.kafka import subscribe
 from common.settings import PlatformSettings
-from contracts.events import CaseClosed, CaseEscalated, CaseQueued
+from contracts.events import (
+    CaseClosed,
+    CaseEscalated,
+    CaseQueued,
+    CaseReconsiderationRequested,
+)
+from services.liability.reconsiderations import ReconsiderationStore
 from services.liability.store import QueueStore
 
 log = structlog.get_logger(__name__)
@@ -32,4 +38,20 @@ def subscribe_queue(
             trace_id=event.trace_id,
             target_minutes=event.target_minutes,
             claimed_by=event.claimed_by,
+        )
+
+
+def subscribe_reconsiderations(
+    broker: KafkaBroker, settings: PlatformSettings, store: ReconsiderationStore
+) -> None:
+    @subscribe(broker, settings, "liability", CaseReconsiderationRequested.topic)
+    async def on_reconsideration_requested(
+        event: CaseReconsiderationRequested,
+    ) -> None:
+        await store.enqueue(event)
+        log.info(
+            "reconsideration queued",
+            case_id=str(event.case_id),
+            trace_id=event.trace_id,
+            document_number=event.document_number,
         )

@@ -30,6 +30,11 @@ TEMPLATES: dict[str, str] = {
         "您好，事故案件 {case_number}（车牌 {plate}）已完成责任认定，"
         "您承担 {share}% 责任。保险公司将与您联系理赔。"
     ),
+    "ruling_issued": (
+        "您好，事故案件 {case_number}（车牌 {plate}）已完成责任认定，您承担 {share}% "
+        "责任，认定书编号 {document_number}。请打开 {link} 查看并签收；如有异议，"
+        "可在{deadline}申请复核。"
+    ),
     # Sent by intake on request of the reporter: the phone page, with the party's link.
     "case_link": (
         "您好，事故案件 {case_number}（车牌 {plate}）请用手机打开以下链接，"
@@ -38,6 +43,10 @@ TEMPLATES: dict[str, str] = {
     "party_access_code": (
         "您的验证码是 {code}，{minutes} 分钟内有效，用于事故案件 {case_number}。"
         "请勿告诉他人。"
+    ),
+    "reconsideration_decided": (
+        "您好，事故案件 {case_number}（车牌 {plate}）的复核已办结：{outcome}，"
+        "复核结论书编号 {document_number}。"
     ),
     "claim_settled": (
         "您好，事故案件 {case_number}（车牌 {plate}）的理赔已办结，案件关闭。"

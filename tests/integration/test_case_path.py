@@ -14,7 +14,7 @@ from tests.support.cases import case_outcome, submitted_case
 from tests.support.platform import PlatformProcesses, sms_deliveries_when
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
-EXPECTED_TEMPLATES = {"evidence_received", "liability_ruled", "claim_settled"}
+EXPECTED_TEMPLATES = {"evidence_received", "ruling_issued", "claim_settled"}
 
 
 async def _rule_until_answered(

@@ -125,8 +125,11 @@ async def test_video_from_elsewhere_is_replaced_then_queued(
     assert case_file["case"]["video"]["sha256"] == replaced.json()["sha256"]
     warning_codes = [warning["code"] for warning in case_file["warnings"]]
     assert warning_codes == ["too_short_for_walkaround"]
-    assert len(case_file["thumbnail_urls"]) == 5
-    thumbnail = await client.http.get(case_file["thumbnail_urls"][0])
+    seconds = [item["at_seconds"] for item in case_file["thumbnails"]]
+    assert len(seconds) == 5
+    assert seconds == sorted(seconds)
+    assert 0 <= seconds[0] < seconds[-1] <= 8
+    thumbnail = await client.http.get(case_file["thumbnails"][0]["url"])
     assert thumbnail.status_code == 200
     assert thumbnail.content[:2] == b"\xff\xd8"
 

@@ -88,8 +88,11 @@ async def test_officer_rules_through_workbench(
     await expect(form.locator('input[name="share-A"]')).to_have_class("invalid")
     await page.screenshot(path=platform.log_dir / "workbench-rejected.png")
 
-    # The corrected ruling is accepted.
+    # The corrected ruling, with the accident type the officer picks, is accepted.
     await form.locator('select[name="category-A"]').select_option("none")
+    await form.get_by_label("事故类型").select_option("rear_end")
+    await expect(page.locator("#suggestion")).to_contain_text("后车：全部责任 100%")
+    await expect(page.locator("#suggestion")).to_contain_text("前车：无责任 0%")
     await form.get_by_label("事故事实").fill("B 车未与前车保持安全距离，追尾 A 车。")
     await form.get_by_label("适用条款").fill("《道路交通安全法》第四十三条")
     await page.get_by_role("button", name="提交认定").click()

@@ -194,6 +194,7 @@ def test_thumbnails_are_jpeg_keyframes(tmp_path: Path) -> None:
 
     assert len(sample.thumbnails) == 5
     assert len(set(sample.thumbnails)) == 5
+    assert sample.seconds == [0.8, 2.4, 4.0, 5.6, 7.2]
     for index, image in enumerate(sample.thumbnails):
         path = tmp_path / f"thumbnail-{index}.jpg"
         path.write_bytes(image)

@@ -22,6 +22,7 @@ from contracts.case import (
     StoredEvidence,
     assign_party_ids,
 )
+from contracts.documents import IssuedDocument, RulingDocumentContent
 from contracts.events import (
     CaseClosed,
     CaseEscalated,
@@ -54,6 +55,8 @@ from workflows.case.models import (
     SmsBatch,
 )
 from workflows.case.workflow import RemoteLiabilityCaseWorkflow
+from workflows.review.models import DocumentIssued
+from workflows.review.workflow import RulingReviewWorkflow
 
 REJECTED = ExamineEvidenceResult(
     findings=[
@@ -95,7 +98,10 @@ class StandInActivities:
         self.rejections: list[EvidenceRejected] = []
         self.queued: list[CaseQueued] = []
         self.sms: list[str] = []
+        self.sms_variables: dict[str, dict[str, str]] = {}
         self.published: list[str] = []
+        self.documents: list[RulingDocumentContent] = []
+        self.document_numbers: list[str] = []
         self.escalations: list[CaseEscalated] = []
         self.reminders: list[str] = []
         self.queue_publish_done = asyncio.Event()
@@ -136,12 +142,45 @@ class StandInActivities:
     @activity.defn(name="publish_ruling")
     async def publish_ruling(self, event: CaseRuled) -> None:
         self.published.append(event.topic)
+        self.document_numbers.append(event.document_number)
+
+    @activity.defn(name="issue_ruling_document")
+    async def issue_ruling_document(
+        self, content: RulingDocumentContent
+    ) -> DocumentIssued:
+        self.documents.append(content)
+        document = IssuedDocument(
+            document_number=content.document_number,
+            version=content.version,
+            kind=content.kind,
+            case_id=content.case_id,
+            object_key=f"documents/{content.document_number}/v1.pdf",
+            sha256="1" * 64,
+            signature="00",
+            key_id="0" * 16,
+            issued_at=content.issued_at,
+            code_sha256="2" * 64,
+            # A deadline already passed lets the review child finish at once. A
+            # child left waiting after its test's worker stops would keep a
+            # workflow task pending, and the time-skipping server would then not
+            # skip time for the next test.
+            reconsideration_deadline=content.issued_at - timedelta(seconds=1),
+        )
+        return DocumentIssued(
+            document=document,
+            content=content,
+            links={
+                party.party_id: f"https://phone.example/{party.party_id}"
+                for party in content.parties
+            },
+        )
 
     @activity.defn(name="request_sms")
     async def request_sms(self, batch: SmsBatch) -> None:
-        self.sms.extend(
-            message.message_id.split(":", 1)[1] for message in batch.messages
-        )
+        for message in batch.messages:
+            name = message.message_id.split(":", 1)[1]
+            self.sms.append(name)
+            self.sms_variables[name] = message.variables
 
     @activity.defn(name="publish_case_closed")
     async def publish_case_closed(self, event: CaseClosed) -> None:
@@ -166,6 +205,7 @@ class StandInActivities:
             self.queue_for_officer,
             self.publish_escalation,
             self.publish_ruling,
+            self.issue_ruling_document,
             self.request_sms,
             self.publish_case_closed,
         ]
@@ -257,7 +297,7 @@ def _worker(
     worker = Worker(
         environment.client,
         task_queue=task_queue,
-        workflows=[RemoteLiabilityCaseWorkflow],
+        workflows=[RemoteLiabilityCaseWorkflow, RulingReviewWorkflow],
         activities=activities.all(),
     )
     return worker, task_queue
@@ -281,9 +321,23 @@ async def test_case_settles_after_ruling_and_claims(
     assert activities.published == ["case.queued", "case.ruled", "case.closed:settled"]
     assert sorted(activities.sms) == sorted(
         f"{template}:{party}"
-        for template in ("evidence_received", "liability_ruled", "claim_settled")
+        for template in ("evidence_received", "ruling_issued", "claim_settled")
         for party in "AB"
     )
+    document = activities.documents[0]
+    assert document.evidence_sha256 == ["0" * 64]
+    assert [party.party_id for party in document.parties] == ["A", "B"]
+    assert activities.document_numbers == [document.document_number]
+    assert activities.sms_variables["ruling_issued:B"]["share"] == "100"
+    assert activities.sms_variables["ruling_issued:B"]["document_number"] == (
+        document.document_number
+    )
+    assert activities.sms_variables["ruling_issued:A"]["link"] == (
+        "https://phone.example/A"
+    )
+    steps = [entry.step for entry in outcome.timeline]
+    assert "ruling document issued" in steps
+    assert "ruling review started" in steps
 
 
 async def test_ruling_naming_wrong_parties_is_rejected(

@@ -185,6 +185,7 @@ class CaseActivities:
             facts=examination.facts,
             findings=examination.findings,
             thumbnails=thumbnails,
+            thumbnail_seconds=examination.thumbnail_seconds,
         )
 
     async def _store_thumbnail(

@@ -51,6 +51,7 @@ class ExamineEvidenceResult(BaseModel):
     facts: EvidenceFacts | None = None
     findings: list[EvidenceFinding] = Field(default_factory=list)
     thumbnails: list[str] = Field(default_factory=list)
+    thumbnail_seconds: list[float] = Field(default_factory=list)
 
 
 class SmsBatch(BaseModel):

@@ -1,6 +1,7 @@
 """The case worker: runs case workflows and their activities, and starts new cases."""
 
 import asyncio
+from dataclasses import replace
 
 import structlog
 from temporalio.worker import Worker
@@ -13,10 +14,26 @@ from common.outbox import relaying
 from common.settings import PlatformSettings
 from common.storage import EvidenceStore
 from common.temporal import connect_temporal
+<<<<<<< HEAD
 from contracts.events import ALL_EVENTS
+=======
+from contracts.events import ALL_EVENTS, InsurerNotification
+from decision_support import load_accident_types
+from documents.archive import DocumentArchive
+from documents.issue import DocumentIssuer
+from documents.keys import load_private_key
+from identity.party_access import PartyTokens
+from services.intake.settings import IntakeSettings
+>>>>>>> main
 from workflows.case.activities import CaseActivities
 from workflows.case.starter import subscribe_case_starter, subscribe_resubmissions
 from workflows.case.workflow import RemoteLiabilityCaseWorkflow
+from workflows.review.activities import (
+    RULING_LINK_LIFETIME,
+    DocumentActivities,
+    ReviewActivities,
+)
+from workflows.review.workflow import RulingReviewWorkflow
 
 log = structlog.get_logger(__name__)
 # The schema of the worker's outbox, in which its activities write their events.
@@ -34,12 +51,30 @@ async def run_worker(settings: PlatformSettings) -> None:
     subscribe_case_starter(broker, client, settings)
     subscribe_resubmissions(broker, client, settings)
     pool = await create_pool(settings.database_url, CASE_WORKER_SCHEMA)
-    activities = CaseActivities(settings, pool, EvidenceStore(settings))
+    evidence = EvidenceStore(settings)
+    activities = CaseActivities(settings, pool, evidence)
+    # Ruling links go to intake's phone page, signed with intake's party secret.
+    intake = IntakeSettings()
+    party_tokens = PartyTokens(
+        replace(intake.party_access_policy(), link_lifetime=RULING_LINK_LIFETIME)
+    )
+    documents = DocumentActivities(
+        DocumentIssuer(
+            load_private_key(settings.document_key_file),
+            DocumentArchive(evidence),
+            settings.document_verify_url,
+            settings.document_font_file,
+        ),
+        load_accident_types(settings.accident_types_file),
+        party_tokens,
+        intake.public_url(),
+    )
+    review = ReviewActivities(settings, pool)
     worker = Worker(
         client,
         task_queue=settings.temporal_task_queue,
-        workflows=[RemoteLiabilityCaseWorkflow],
-        activities=activities.all(),
+        workflows=[RemoteLiabilityCaseWorkflow, RulingReviewWorkflow],
+        activities=activities.all() + documents.all() + review.all(),
     )
     async with consuming(broker, pool), relaying(pool, broker, settings):
         log.info("case worker started", task_queue=settings.temporal_task_queue)

@@ -6,14 +6,18 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
+    from common.working_days import CHINA_TIME, RECONSIDERATION_WORKING_DAYS
     from contracts.case import (
+        CaseDetails,
         EvidenceFinding,
         FindingSeverity,
         Party,
         StoredEvidence,
     )
+    from contracts.documents import RulingDocumentContent
     from contracts.events import (
         CaseClosed,
         CaseEscalated,
@@ -25,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         SettlementEscalated,
         SmsRequested,
     )
+    from contracts.review import ReviewInput, review_workflow_id
     from contracts.ruling import Ruling, RulingDraft, RulingProblem
     from contracts.workflow import (
         CASE_CLAIMED_SIGNAL,
@@ -59,6 +64,7 @@ with workflow.unsafe.imports_passed_through():
         SubmitRulingInput,
         TimelineEntry,
     )
+    from documents.numbers import ruling_document_number
     from workflows.case.activities import CaseActivities
     from workflows.case.models import (
         EvidenceCheckInput,
@@ -68,6 +74,9 @@ with workflow.unsafe.imports_passed_through():
         ReminderBatch,
         SmsBatch,
     )
+    from workflows.review.activities import DocumentActivities
+    from workflows.review.models import DocumentIssued
+    from workflows.review.workflow import RulingReviewWorkflow
 
 SETTLEMENT_DEADLINE = timedelta(days=30)
 # A publish takes milliseconds; a short limit lets another worker retry soon after
@@ -76,6 +85,12 @@ PUBLISH_TIMEOUT = timedelta(seconds=10)
 CHECK_HEARTBEAT_TIMEOUT = timedelta(seconds=20)
 # Publishing retries until Kafka is back: a case waits rather than fails.
 PUBLISH_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
+# Rendering and storing a document takes well under a second.
+DOCUMENT_TIMEOUT = timedelta(minutes=1)
+# Cases ruled before documents existed replay without issuing one.
+RULING_DOCUMENT_PATCH = "ruling-document"
+# Cases ruled before the review workflow existed start none.
+RULING_REVIEW_PATCH = "ruling-review"
 # Storage being down is waited out; a bad file comes back as a result.
 CHECK_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 CHECK_TIMEOUT = timedelta(minutes=10)
@@ -165,6 +180,7 @@ class RemoteLiabilityCaseWorkflow:
                     video=video,
                     findings=examined.findings,
                     thumbnails=examined.thumbnails,
+                    thumbnail_seconds=examined.thumbnail_seconds,
                 ),
                 start_to_close_timeout=PUBLISH_TIMEOUT,
                 retry_policy=PUBLISH_RETRY,
@@ -185,26 +201,7 @@ class RemoteLiabilityCaseWorkflow:
         ruling = self._ruling
         assert ruling is not None
 
-        # Ruling out: insurers through the insurance service, parties by SMS.
-        self._stage = CaseStage.NOTIFYING_INSURERS
-        await workflow.execute_activity_method(
-            CaseActivities.publish_ruling,
-            CaseRuled(
-                **self._event_fields(),
-                accident_at=case.accident_at,
-                location=case.location,
-                parties=[_summary(party) for party in case.parties],
-                ruling=ruling,
-            ),
-            start_to_close_timeout=PUBLISH_TIMEOUT,
-            retry_policy=PUBLISH_RETRY,
-        )
-        self._record("ruling published")
-        await self._send_sms(
-            "liability_ruled",
-            {},
-            per_party=lambda party: {"share": str(ruling.share_of(party.party_id))},
-        )
+        await self._announce_ruling(case, ruling)
         insurers = set(case.insurer_codes())
         await workflow.wait_condition(lambda: insurers <= self._notified)
 
@@ -224,6 +221,7 @@ class RemoteLiabilityCaseWorkflow:
         await self._send_sms("claim_settled", {})
         return await self._close("settled")
 
+<<<<<<< HEAD
     async def _settle_claims(self, insurers: set[str]) -> CaseOutcome:
         """Wait until every claim is settled or refused, with deadlines.
 
@@ -292,6 +290,48 @@ class RemoteLiabilityCaseWorkflow:
         except TimeoutError:
             return False
         return True
+=======
+    async def _announce_ruling(self, case: CaseDetails, ruling: Ruling) -> None:
+        """Issue the signed document, publish the ruling and text the parties."""
+        # Ruling out: the signed document first, then insurers through the
+        # insurance service, and parties by SMS with the document's number.
+        self._stage = CaseStage.NOTIFYING_INSURERS
+        document: DocumentIssued | None = None
+        if workflow.patched(RULING_DOCUMENT_PATCH):
+            document = await self._issue_document(ruling)
+        await workflow.execute_activity_method(
+            CaseActivities.publish_ruling,
+            CaseRuled(
+                **self._event_fields(),
+                accident_at=case.accident_at,
+                location=case.location,
+                parties=[_summary(party) for party in case.parties],
+                ruling=ruling,
+                document_number=document.document.document_number if document else "",
+            ),
+            start_to_close_timeout=PUBLISH_TIMEOUT,
+            retry_policy=PUBLISH_RETRY,
+        )
+        self._record("ruling published")
+        if document is None:
+            await self._send_sms(
+                "liability_ruled",
+                {},
+                per_party=lambda party: {"share": str(ruling.share_of(party.party_id))},
+            )
+        else:
+            links = document.links
+            await self._send_sms(
+                "ruling_issued",
+                _document_sms_variables(document),
+                per_party=lambda party: {
+                    "share": str(ruling.share_of(party.party_id)),
+                    "link": links.get(party.party_id, ""),
+                },
+            )
+            if workflow.patched(RULING_REVIEW_PATCH):
+                await self._start_review(document)
+>>>>>>> main
 
     async def _wait_for_ruling_or_escalate(
         self, request: CaseWorkflowInput, queued_at: datetime
@@ -662,6 +702,49 @@ class RemoteLiabilityCaseWorkflow:
         )
         self._record("sms requested", template)
 
+    async def _issue_document(self, ruling: Ruling) -> DocumentIssued:
+        case = self._request.case
+        ruled_at = workflow.now()
+        content = RulingDocumentContent(
+            document_number=ruling_document_number(case.case_id, ruled_at),
+            case_id=case.case_id,
+            issued_at=ruled_at,
+            accident_at=case.accident_at,
+            location=case.location,
+            parties=[_summary(party) for party in case.parties],
+            ruling=ruling,
+            evidence_sha256=[self._request.video.sha256],
+        )
+        issued = await workflow.execute_activity_method(
+            DocumentActivities.issue_ruling_document,
+            content,
+            start_to_close_timeout=DOCUMENT_TIMEOUT,
+            retry_policy=PUBLISH_RETRY,
+        )
+        document = issued.document
+        self._record(
+            "ruling document issued",
+            f"{document.document_number} sha256 {document.sha256[:12]}",
+        )
+        return issued
+
+    async def _start_review(self, issued: DocumentIssued) -> None:
+        """Start the review of the delivered ruling as a child that outlives the
+        case, so that settlement does not wait for the reconsideration period.
+        """
+        await workflow.start_child_workflow(
+            RulingReviewWorkflow.run,
+            ReviewInput(
+                case=self._request.case,
+                content=issued.content,
+                document=issued.document,
+                trace_id=self._request.trace_id,
+            ),
+            id=review_workflow_id(self._request.case.case_id),
+            parent_close_policy=ParentClosePolicy.ABANDON,
+        )
+        self._record("ruling review started", issued.document.document_number)
+
     async def _close(self, outcome: str) -> CaseOutcome:
         await workflow.execute_activity_method(
             CaseActivities.publish_case_closed,
@@ -673,6 +756,18 @@ class RemoteLiabilityCaseWorkflow:
         self._record("case closed", outcome)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return CaseOutcome(outcome=outcome, timeline=self._timeline)
+
+
+def _document_sms_variables(issued: DocumentIssued) -> dict[str, str]:
+    document = issued.document
+    deadline = document.reconsideration_deadline
+    if deadline is None:
+        by_when = f"送达之日起{RECONSIDERATION_WORKING_DAYS}个工作日内"
+    else:
+        # The deadline is midnight China time, printed as 24:00 of the day before.
+        last_day = deadline.astimezone(CHINA_TIME).date() - timedelta(days=1)
+        by_when = f"{last_day:%m月%d日}24时前"
+    return {"document_number": document.document_number, "deadline": by_when}
 
 
 def _summary(party: Party) -> PartySummary:

@@ -9,7 +9,10 @@ const CATEGORIES = [
   ["secondary", "次要责任"],
   ["none", "无责任"],
 ];
-const state = { token: null, principal: null, caseId: null, renewTimer: null, queueTimer: null };
+const CATEGORY_NAMES = Object.fromEntries(CATEGORIES);
+const state = {
+  token: null, principal: null, caseId: null, renewTimer: null, queueTimer: null, accidentTypes: [],
+};
 const $ = (selector) => document.querySelector(selector);
 
 function text(tag, value, className) {
@@ -83,9 +86,46 @@ function showSignedIn() {
   $("#who-name").textContent = `${state.principal.name}（警号 ${state.principal.badge_number}）`;
   $("#queue-panel").hidden = false;
   $("#overdue-panel").hidden = !roles.includes("supervisor");
+  if (roles.includes("officer") && state.accidentTypes.length === 0) loadAccidentTypes();
   loadQueue();
   clearInterval(state.queueTimer);
   state.queueTimer = setInterval(loadQueue, 5000);
+}
+
+// Decision support: the accident types and the liability each usually carries.
+
+async function loadAccidentTypes() {
+  const result = await call("GET", "/accident-types");
+  if (!result.ok) return;
+  state.accidentTypes = result.payload.types;
+  const select = $("#ruling-form").accident_type;
+  select.replaceChildren(Object.assign(text("option", "请选择"), { value: "" }));
+  for (const item of state.accidentTypes) select.append(Object.assign(text("option", item.name_zh), { value: item.code }));
+}
+
+function chosenType() {
+  const code = $("#ruling-form").accident_type.value;
+  return state.accidentTypes.find((item) => item.code === code) || null;
+}
+
+function showSuggestion() {
+  const type = chosenType();
+  const form = $("#ruling-form");
+  if (!type) {
+    $("#suggestion").textContent = "";
+    return;
+  }
+  const shares = type.suggested.map((item) => `${item.role_zh}：${CATEGORY_NAMES[item.category]} ${item.share}%`);
+  $("#suggestion").textContent = `常见划分：${shares.join("；")}。依据：${type.rule}。`;
+  if (!form.rule_applied.value.trim()) form.rule_applied.value = type.rule;
+  checkForm();
+}
+
+// Whether the form's categories and shares differ from the type's suggestion,
+// matching parties to roles by liability as the service does.
+function departsFromSuggestion(type, liabilities) {
+  const key = (items) => items.map((item) => `${item.category}:${item.share}`).sort().join(",");
+  return key(type.suggested) !== key(liabilities);
 }
 
 // Queue
@@ -227,7 +267,7 @@ async function openCase(caseId, claim) {
   const facts = details.video.facts;
   $("#video-facts").textContent = `${facts.codec}，${facts.width}×${facts.height}，${Math.round(facts.duration_seconds)} 秒`;
   showVideo(file.video_url, details.video);
-  showThumbnails(file.thumbnail_urls || []);
+  showThumbnails(file.thumbnails || []);
   showWarnings(file.warnings || []);
   showParties(details.parties);
   buildRulingForm(details.parties);
@@ -252,18 +292,20 @@ function showVideo(url, video) {
   player.src = url;
 }
 
-// Keyframes in the order of the video; a click seeks to the matching share of it.
-function showThumbnails(urls) {
+// Keyframes in the order of the video; a click seeks the player to the frame's time.
+function showThumbnails(thumbnails) {
   const box = $("#thumbnails");
   box.replaceChildren();
-  urls.forEach((url, index) => {
+  thumbnails.forEach((thumbnail, index) => {
     const image = document.createElement("img");
-    image.src = url;
-    image.alt = `关键帧 ${index + 1}`;
+    image.src = thumbnail.url;
+    const known = thumbnail.at_seconds !== null && thumbnail.at_seconds !== undefined;
+    image.alt = known ? `关键帧 ${index + 1}（${thumbnail.at_seconds} 秒）` : `关键帧 ${index + 1}`;
     image.title = image.alt;
     image.addEventListener("click", () => {
       const player = $("#video");
-      if (player.duration) player.currentTime = (player.duration * index) / urls.length;
+      if (known) player.currentTime = thumbnail.at_seconds;
+      else if (player.duration) player.currentTime = (player.duration * index) / thumbnails.length;
     });
     box.append(image);
   });
@@ -319,6 +361,9 @@ function buildRulingForm(parties) {
   }
   form.facts.oninput = checkForm;
   form.rule_applied.oninput = checkForm;
+  form.departure_reason.oninput = checkForm;
+  form.accident_type.onchange = showSuggestion;
+  $("#suggestion").textContent = "";
 }
 
 function readDraft() {
@@ -328,7 +373,13 @@ function readDraft() {
     category: row.querySelector("select").value,
     share: Number.parseInt(row.querySelector("input").value || "0", 10),
   }));
-  return { facts: form.facts.value.trim(), rule_applied: form.rule_applied.value.trim(), liabilities };
+  return {
+    facts: form.facts.value.trim(),
+    rule_applied: form.rule_applied.value.trim(),
+    liabilities,
+    accident_type: form.accident_type.value || null,
+    departure_reason: form.departure_reason.value.trim(),
+  };
 }
 
 // The same rules the service applies, checked as the officer types. The
@@ -344,6 +395,10 @@ function localProblems(draft) {
   if (total !== 100) add("liabilities", `各方责任比例之和应为 100，当前为 ${total}。`);
   const equal = draft.liabilities.filter((item) => item.category === "equal").map((item) => item.share);
   if (equal.length > 1 && Math.max(...equal) - Math.min(...equal) > 1) add("liabilities", "同等责任各方的比例应相同。");
+  const type = chosenType();
+  if (type && departsFromSuggestion(type, draft.liabilities) && !draft.departure_reason) {
+    add("departure_reason", "责任划分与该事故类型的常见划分不同，请填写理由。");
+  }
   return problems;
 }
 

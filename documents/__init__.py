@@ -1,0 +1,1 @@
+"""The ruling document: rendering, signing with the platform key, storage and checks."""

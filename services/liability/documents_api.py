@@ -1,0 +1,72 @@
+"""Public verification of ruling documents: no sign-in, the printed code is the key."""
+
+import hashlib
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Depends, Query, Request
+
+from contracts.documents import VerificationRequest, VerificationResult
+from documents.verify import verify_document
+from services.liability.runtime import LiabilityRuntime
+
+router = APIRouter(prefix="/documents", tags=["documents"])
+log = structlog.get_logger(__name__)
+# A ruling document is a few tens of kilobytes; the service's body limit applies.
+PDF_MEDIA_TYPE = "application/pdf"
+
+
+def _runtime(request: Request) -> LiabilityRuntime:
+    runtime: LiabilityRuntime = request.app.state.runtime
+    return runtime
+
+
+Runtime = Annotated[LiabilityRuntime, Depends(_runtime)]
+
+
+async def _verify(
+    runtime: LiabilityRuntime, document_number: str, code: str, sha256: str
+) -> VerificationResult:
+    records = await runtime.documents.records(document_number)
+    result = verify_document(
+        records, document_number, code, sha256, runtime.document_public_key
+    )
+    log.info(
+        "document verified",
+        document_number=document_number,
+        genuine=result.genuine,
+        reason=result.reason,
+    )
+    return result
+
+
+@router.post("/verify")
+async def verify_by_hash(
+    request: VerificationRequest, runtime: Runtime
+) -> VerificationResult:
+    """Check the SHA-256 of a PDF against the document number and printed code."""
+    return await _verify(runtime, request.document_number, request.code, request.sha256)
+
+
+@router.post(
+    "/{document_number}/verify-pdf",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                PDF_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
+)
+async def verify_pdf(
+    document_number: str,
+    code: Annotated[str, Query(min_length=1, max_length=20)],
+    request: Request,
+    runtime: Runtime,
+) -> VerificationResult:
+    """Check a PDF, sent as the raw request body, against the number and code."""
+    digest = hashlib.sha256()
+    async for chunk in request.stream():
+        digest.update(chunk)
+    return await _verify(runtime, document_number, code, digest.hexdigest())

@@ -1,0 +1,1 @@
+"""What follows a ruling: its signed document, the parties' answers, reconsideration."""

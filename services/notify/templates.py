@@ -65,6 +65,8 @@ KNOWN_VARIABLES = frozenset(
         "minutes",  # intake's party_access_code
         "reason",  # the workflow's evidence_resubmission_requested
         "deadline",  # the workflow's evidence_resubmission_requested
+        "document_number",  # the ruling's ruling_issued, reconsideration_decided
+        "outcome",  # the ruling review's reconsideration_decided
     }
 )
 

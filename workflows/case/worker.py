@@ -14,17 +14,13 @@ from common.outbox import relaying
 from common.settings import PlatformSettings
 from common.storage import EvidenceStore
 from common.temporal import connect_temporal
-<<<<<<< HEAD
 from contracts.events import ALL_EVENTS
-=======
-from contracts.events import ALL_EVENTS, InsurerNotification
 from decision_support import load_accident_types
 from documents.archive import DocumentArchive
 from documents.issue import DocumentIssuer
 from documents.keys import load_private_key
 from identity.party_access import PartyTokens
 from services.intake.settings import IntakeSettings
->>>>>>> main
 from workflows.case.activities import CaseActivities
 from workflows.case.starter import subscribe_case_starter, subscribe_resubmissions
 from workflows.case.workflow import RemoteLiabilityCaseWorkflow

@@ -221,7 +221,6 @@ class RemoteLiabilityCaseWorkflow:
         await self._send_sms("claim_settled", {})
         return await self._close("settled")
 
-<<<<<<< HEAD
     async def _settle_claims(self, insurers: set[str]) -> CaseOutcome:
         """Wait until every claim is settled or refused, with deadlines.
 
@@ -290,7 +289,7 @@ class RemoteLiabilityCaseWorkflow:
         except TimeoutError:
             return False
         return True
-=======
+
     async def _announce_ruling(self, case: CaseDetails, ruling: Ruling) -> None:
         """Issue the signed document, publish the ruling and text the parties."""
         # Ruling out: the signed document first, then insurers through the
@@ -331,7 +330,6 @@ class RemoteLiabilityCaseWorkflow:
             )
             if workflow.patched(RULING_REVIEW_PATCH):
                 await self._start_review(document)
->>>>>>> main
 
     async def _wait_for_ruling_or_escalate(
         self, request: CaseWorkflowInput, queued_at: datetime

@@ -29,7 +29,7 @@ class FakeSmsGateway:
     failures: int = 0
     requests: int = 0
     handset: list[dict[str, str]] = field(default_factory=list)
-    receipts_sent: int = 0
+    receipts_sent: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
 
@@ -65,7 +65,7 @@ class FakeSmsGateway:
         with urllib.request.urlopen(request, timeout=10) as response:
             response.read()
         with self.lock:
-            self.receipts_sent += 1
+            self.receipts_sent.append(message["message_id"])
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 import json
 from collections.abc import Callable
 
+import asyncpg
 import structlog
 import uvicorn
 from fastapi import FastAPI, Request
@@ -72,6 +73,29 @@ async def _unavailable(request: Request, error: Exception) -> JSONResponse:
         "系统繁忙，请稍后重试。",
     )
     return JSONResponse(status_code=503, content={"detail": body})
+
+
+# Text that PostgreSQL cannot store, such as a NUL character, reaches the database
+# only where a model let it through; it is still the caller's input, not a fault.
+UNSTORABLE_TEXT_ERRORS: tuple[type[Exception], ...] = (
+    asyncpg.CharacterNotInRepertoireError,
+    asyncpg.UntranslatableCharacterError,
+)
+
+
+async def _unstorable_text(request: Request, error: Exception) -> JSONResponse:
+    log.info(
+        "request rejected, text cannot be stored",
+        path=request.url.path,
+        error=type(error).__name__,
+    )
+    body = problem(
+        "invalid_text",
+        "the request carries characters that cannot be stored, such as NUL; "
+        "remove them and send it again",
+        "输入包含无法保存的字符，请修改后重试。",
+    )
+    return JSONResponse(status_code=422, content={"detail": body})
 
 
 class _BodyTooLargeError(Exception):
@@ -160,6 +184,8 @@ def install_common_handlers(
     app.add_exception_handler(RequestValidationError, _validation_error)
     for error_type in UNAVAILABLE_ERRORS:
         app.add_exception_handler(error_type, _unavailable)
+    for error_type in UNSTORABLE_TEXT_ERRORS:
+        app.add_exception_handler(error_type, _unstorable_text)
     app.add_middleware(
         BodySizeLimitMiddleware, max_bytes=max_body_bytes, is_exempt=is_upload
     )

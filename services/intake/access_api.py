@@ -14,7 +14,13 @@ from contracts.case import Party
 from contracts.events import SmsRequested
 from identity.party_access import PartyAccessError, PartyGrant
 from services.intake.callers import Runtime
-from services.intake.problems import ERRORS, case_not_found, problem_response
+from services.intake.problems import (
+    ERRORS,
+    already_submitted,
+    case_not_found,
+    problem_response,
+    sent_on_scene,
+)
 
 router = APIRouter(tags=["party access"])
 log = structlog.get_logger(__name__)
@@ -69,6 +75,10 @@ async def send_party_links(case_id: UUID, runtime: Runtime) -> LinksSent:
     stored = await runtime.cases.get(case_id)
     if stored is None:
         raise case_not_found(case_id)
+    if stored.on_scene is not None:
+        raise sent_on_scene(stored.on_scene)
+    if stored.status not in {"draft", "resubmission_requested"}:
+        raise already_submitted()
     now = datetime.now(UTC)
     for party in stored.details.parties:
         token = runtime.party_tokens.issue_link(case_id, party.party_id, now)

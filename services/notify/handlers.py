@@ -12,7 +12,7 @@ from services.notify.providers import SmsProvider
 from services.notify.rate_limit import wait_before_send
 from services.notify.settings import NotifySettings
 from services.notify.store import MessageStore
-from services.notify.templates import render
+from services.notify.templates import render, render_for_record
 
 log = structlog.get_logger(__name__)
 
@@ -51,7 +51,8 @@ def subscribe_sms(
     @subscribe(broker, settings, "notify", SmsRequested.topic)
     async def on_sms_requested(event: SmsRequested) -> None:
         body = render(event.template, event.variables)
-        if not await store.claim(event, body, provider.name):
+        record = render_for_record(event.template, event.variables)
+        if not await store.claim(event, record, provider.name):
             log.info(
                 "sms already sent",
                 message_id=event.message_id,

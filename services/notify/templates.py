@@ -112,3 +112,17 @@ def render(template: str, variables: dict[str, str]) -> str:
             f"SMS template {template!r} misses variables {sorted(missing)}"
         )
     return SIGNATURE + TEMPLATES[template].format(**variables)
+
+
+# Variables that grant access to a case: only the phone may see them.
+SECRET_VARIABLES = frozenset({"code", "link"})
+HIDDEN = "******"
+
+
+def render_for_record(template: str, variables: dict[str, str]) -> str:
+    """Fill a template as the message store keeps it, with the secrets hidden."""
+    hidden = {
+        name: HIDDEN if name in SECRET_VARIABLES else value
+        for name, value in variables.items()
+    }
+    return render(template, hidden)

@@ -118,7 +118,9 @@ async def test_video_from_elsewhere_is_replaced_then_queued(
     assert "km from the reported accident location" in rejection["message"]
     assert "请在事故现场重新拍摄视频" in rejection["message_zh"]
     assert {text["party_id"] for text in texts} == {"A", "B"}
-    assert all("/phone/#t=" in text["body"] for text in texts)
+    # The message list hides the link, which only the party's phone receives.
+    assert all("/phone/#t=" not in text["body"] for text in texts)
+    assert all("******" in text["body"] for text in texts)
     assert all("拍摄地点距报案的事故地点" in text["body"] for text in texts)
     assert replaced.status_code == 200, replaced.text
     assert after["status"] == "submitted"

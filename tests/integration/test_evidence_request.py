@@ -65,7 +65,7 @@ async def test_evidence_request_returns_case_to_queue(
     assert str(case_id) not in queue
     assert {text["party_id"] for text in texts} == {"A", "B"}
     assert all(INSTRUCTIONS in text["body"] for text in texts)
-    assert all("/phone/#t=" in text["body"] for text in texts)
+    assert all("/phone/#t=" not in text["body"] for text in texts)
     assert uploaded.status_code == 200, uploaded.text
     assert requeued["case"]["video"]["sha256"] == uploaded.json()["sha256"]
     assert requeued["claimed_by"] is None

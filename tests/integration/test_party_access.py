@@ -1,6 +1,7 @@
 """Parties reach their case by the SMS link and a one-time code sent to their phone."""
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from uuid import UUID
 
 import httpx
@@ -15,6 +16,7 @@ from identity.party_access import (
     PartyAccessPolicy,
     PartyTokens,
 )
+from tests.support.cases import submitted_case
 from tests.support.phone import access_code, link_token, wait_for_sms
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -141,3 +143,28 @@ async def test_expired_code_is_rejected(
 
     assert caught.value.code == "code_expired"
     assert caught.value.message_zh == "验证码已过期，请重新获取。"
+
+
+async def test_links_refused_for_on_scene_case(client: PlatformClient) -> None:
+    case = sample_case()
+    case["eligibility"]["anyone_injured"] = True
+    created = await client.http.post(f"{client.urls.intake}/cases", json=case)
+    case_id = created.json()["case_id"]
+
+    sent = await client.http.post(f"{client.urls.intake}/cases/{case_id}/party-links")
+
+    assert created.json()["status"] == "on_scene"
+    assert sent.status_code == 409, sent.text
+    assert sent.json()["detail"]["code"] == "case_sent_on_scene"
+    assert "122" in sent.json()["detail"]["message_zh"]
+
+
+async def test_links_refused_for_submitted_case(
+    client: PlatformClient, video: Path
+) -> None:
+    case_id = await submitted_case(client, video)
+
+    sent = await client.http.post(f"{client.urls.intake}/cases/{case_id}/party-links")
+
+    assert sent.status_code == 409, sent.text
+    assert sent.json()["detail"]["code"] == "case_already_submitted"

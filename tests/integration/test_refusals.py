@@ -194,3 +194,13 @@ async def test_ruling_for_case_not_in_queue_is_rejected(client: PlatformClient) 
     assert response.status_code == 404
     assert response.json()["detail"]["code"] == "case_not_found"
     assert "not in the liability queue" in response.json()["detail"]["message"]
+
+
+async def test_nul_in_sign_in_is_invalid_text(client: PlatformClient) -> None:
+    response = await client.http.post(
+        f"{client.urls.liability}/auth/sign-in",
+        json={"username": "officer\u0000", "password": "x"},
+    )
+
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"]["code"] == "invalid_text"

@@ -140,7 +140,7 @@ async function openCase() {
   }
   renderCase();
   if (!UPLOADABLE.includes(caseView.status)) {
-    finish(caseView.status === "submitted");
+    finish(caseView.status);
     return;
   }
   showStep("case");
@@ -422,20 +422,24 @@ async function submit() {
   $("submit").disabled = true;
   try {
     await api("POST", `/cases/${state.session.caseId}/submit`);
-    finish(true);
+    finish("submitted");
   } catch (error) {
     showError(error.messageZh);
     updateSubmit();
   }
 }
 
-function finish(submitted) {
+function finish(status) {
   state.uploads = {};
   saveState();
   showNotice("");
   showStep("done");
-  if (!submitted) {
-    $("done-text").textContent = "本案件已不能在手机上提交证据，请按民警或短信的指引办理。";
+  if (status === "on_scene") {
+    $("done-title").textContent = "⚠ 本案件不能远程处理";
+    $("done-text").textContent = "请留在现场并拨打 122 报警，由交通民警到现场处理。";
+  } else if (status !== "submitted") {
+    $("done-title").textContent = "本案件已不能在手机上提交证据";
+    $("done-text").textContent = "请按民警或短信的指引办理。";
   }
 }
 

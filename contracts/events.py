@@ -150,6 +150,49 @@ class ClaimSettled(Event):
     amount_cents: int = Field(ge=0)
 
 
+class ClaimAssessed(Event):
+    """An insurer assessed the damage of a claim."""
+
+    topic: ClassVar[str] = "claim.assessed"
+
+    insurer_code: InsurerCode
+    claim_number: str = Field(min_length=1, max_length=64)
+    amount_cents: int = Field(ge=0)
+
+
+class ClaimRefused(Event):
+    """An insurer refused a claim, with the reason it gives the parties."""
+
+    topic: ClassVar[str] = "claim.refused"
+
+    insurer_code: InsurerCode
+    claim_number: str = Field(min_length=1, max_length=64)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class InsurerReminder(Event):
+    """A reminder to an insurer that has not closed its claim of a ruled case."""
+
+    topic: ClassVar[str] = "insurer.{insurer_code}.reminders"
+
+    insurer_code: InsurerCode
+    notified_at: datetime
+    escalates_at: datetime
+
+    @staticmethod
+    def topic_for(insurer_code: str) -> str:
+        return InsurerReminder.topic.format(insurer_code=insurer_code.lower())
+
+
+class SettlementEscalated(Event):
+    """Insurers stayed silent past their reminder; operators must follow up."""
+
+    topic: ClassVar[str] = "settlement.escalated"
+
+    insurer_codes: list[InsurerCode]
+    notified_at: datetime
+
+
 class SmsRequested(Event):
     """A text message the case workflow wants sent to one party."""
 
@@ -240,6 +283,10 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     InsurerNotification,
     ClaimOpened,
     ClaimSettled,
+    ClaimAssessed,
+    ClaimRefused,
+    InsurerReminder,
+    SettlementEscalated,
     SmsRequested,
     CaseReconsiderationRequested,
     CaseReconsidered,

@@ -17,6 +17,8 @@ SUBMIT_RULING_UPDATE = "submit_ruling"
 INSURER_NOTIFIED_SIGNAL = "insurer_notified"
 CLAIM_OPENED_SIGNAL = "claim_opened"
 CLAIM_SETTLED_SIGNAL = "claim_settled"
+CLAIM_ASSESSED_SIGNAL = "claim_assessed"
+CLAIM_REFUSED_SIGNAL = "claim_refused"
 REQUEST_EVIDENCE_UPDATE = "request_more_evidence"
 CASE_CLAIMED_SIGNAL = "case_claimed"
 CLAIM_RELEASED_SIGNAL = "claim_released"
@@ -116,6 +118,18 @@ class ClaimSettledSignal(BaseModel):
     insurer_code: str
     claim_number: str
     amount_cents: int
+
+
+class ClaimAssessedSignal(BaseModel):
+    insurer_code: str
+    claim_number: str
+    amount_cents: int
+
+
+class ClaimRefusedSignal(BaseModel):
+    insurer_code: str
+    claim_number: str
+    reason: str
 
 
 class TimelineEntry(BaseModel):

@@ -12,11 +12,14 @@ from common.lifecycle import consuming
 from common.logging import configure_logging
 from common.outbox import relaying
 from common.temporal import connect_temporal
-from contracts.events import CaseRuled, ClaimOpened, ClaimSettled
+from contracts.events import CaseRuled, SettlementEscalated
+from services.insurance.claims_api import CLAIM_EVENTS
+from services.insurance.claims_api import router as claims_router
 from services.insurance.contracts_api import router as contracts_router
 from services.insurance.handlers import subscribe_insurance
 from services.insurance.settings import InsuranceSettings
 from services.insurance.store import InsuranceStore
+from services.insurance.webhooks import dispatching
 
 
 def create_app(settings: InsuranceSettings | None = None) -> FastAPI:
@@ -26,21 +29,33 @@ def create_app(settings: InsuranceSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await ensure_topics(
-            settings, [CaseRuled.topic, ClaimOpened.topic, ClaimSettled.topic]
+            settings,
+            [
+                CaseRuled.topic,
+                SettlementEscalated.topic,
+                *(model.topic for model in CLAIM_EVENTS.values()),
+            ],
         )
         pool = await create_pool(settings.database_url, "insurance")
         broker = make_broker(settings, "insurance")
-        subscribe_insurance(
-            broker,
-            settings,
-            InsuranceStore(pool, settings),
-            await connect_temporal(settings),
-        )
-        async with consuming(broker, pool), relaying(pool, broker, settings):
+        store = InsuranceStore(pool, settings)
+        app.state.store = store
+        subscribe_insurance(broker, settings, store, await connect_temporal(settings))
+        async with (
+            consuming(broker, pool),
+            relaying(pool, broker, settings),
+            dispatching(
+                pool,
+                settings.webhook_policy(),
+                settings.insurance_webhook_poll_seconds,
+                settings.insurance_webhook_ca_file,
+            ),
+        ):
             yield
 
     app = FastAPI(title="Dingze insurance", version="1", lifespan=lifespan)
     app.state.kafka_bootstrap = settings.kafka_bootstrap
     app.include_router(contracts_router)
+    app.include_router(claims_router)
     install_common_handlers(app)
     return app

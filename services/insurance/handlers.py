@@ -15,12 +15,24 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from common.kafka import ensure_topics, subscribe
 from common.settings import PlatformSettings
-from contracts.events import CaseRuled, ClaimOpened, ClaimSettled, InsurerNotification
+from contracts.events import (
+    CaseRuled,
+    ClaimAssessed,
+    ClaimOpened,
+    ClaimRefused,
+    ClaimSettled,
+    InsurerNotification,
+    SettlementEscalated,
+)
 from contracts.workflow import (
+    CLAIM_ASSESSED_SIGNAL,
     CLAIM_OPENED_SIGNAL,
+    CLAIM_REFUSED_SIGNAL,
     CLAIM_SETTLED_SIGNAL,
     INSURER_NOTIFIED_SIGNAL,
+    ClaimAssessedSignal,
     ClaimOpenedSignal,
+    ClaimRefusedSignal,
     ClaimSettledSignal,
     InsurerNotified,
     case_workflow_id,
@@ -72,10 +84,17 @@ def subscribe_insurance(
             if topic not in insurer_topics:
                 await ensure_topics(settings, [topic])
                 insurer_topics.add(topic)
-        first = await store.record_ruling(event, notifications)
+        delivery = await store.record_ruling(event, notifications)
+        if delivery.inactive:
+            log.warning(
+                "ruling not sent to inactive insurers",
+                case_id=str(event.case_id),
+                trace_id=event.trace_id,
+                insurers=delivery.inactive,
+            )
         # Signalled on every delivery: the workflow ignores a repeated signal, and
         # a crash after the commit must not leave the case waiting for it.
-        for code in insurer_codes:
+        for code in delivery.notified:
             await _signal_case(
                 temporal,
                 event.case_id,
@@ -83,10 +102,10 @@ def subscribe_insurance(
                 InsurerNotified(insurer_code=code),
             )
         log.info(
-            "insurers notified" if first else "ruling already handled",
+            "insurers notified" if delivery.first else "ruling already handled",
             case_id=str(event.case_id),
             trace_id=event.trace_id,
-            insurers=insurer_codes,
+            insurers=delivery.notified,
         )
 
     @subscribe(broker, settings, "insurance", ClaimOpened.topic)
@@ -104,6 +123,52 @@ def subscribe_insurance(
             log.info(
                 "claim opened", case_id=str(event.case_id), insurer=event.insurer_code
             )
+
+    @subscribe(broker, settings, "insurance", ClaimAssessed.topic)
+    async def on_claim_assessed(event: ClaimAssessed) -> None:
+        relayed = await _signal_case(
+            temporal,
+            event.case_id,
+            CLAIM_ASSESSED_SIGNAL,
+            ClaimAssessedSignal(
+                insurer_code=event.insurer_code,
+                claim_number=event.claim_number,
+                amount_cents=event.amount_cents,
+            ),
+        )
+        if relayed:
+            await store.record_claim_assessed(event)
+            log.info(
+                "claim assessed", case_id=str(event.case_id), insurer=event.insurer_code
+            )
+
+    @subscribe(broker, settings, "insurance", ClaimRefused.topic)
+    async def on_claim_refused(event: ClaimRefused) -> None:
+        relayed = await _signal_case(
+            temporal,
+            event.case_id,
+            CLAIM_REFUSED_SIGNAL,
+            ClaimRefusedSignal(
+                insurer_code=event.insurer_code,
+                claim_number=event.claim_number,
+                reason=event.reason,
+            ),
+        )
+        if relayed:
+            await store.record_claim_refused(event)
+            log.info(
+                "claim refused", case_id=str(event.case_id), insurer=event.insurer_code
+            )
+
+    @subscribe(broker, settings, "insurance", SettlementEscalated.topic)
+    async def on_settlement_escalated(event: SettlementEscalated) -> None:
+        # Operators' alerting watches for this line.
+        log.error(
+            "insurers silent past reminder, settlement escalated",
+            case_id=str(event.case_id),
+            trace_id=event.trace_id,
+            insurers=event.insurer_codes,
+        )
 
     @subscribe(broker, settings, "insurance", ClaimSettled.topic)
     async def on_claim_settled(event: ClaimSettled) -> None:

@@ -1,16 +1,33 @@
 """Insurance's tables: handled events, notifications sent, and claims."""
 
+from dataclasses import dataclass, field
+
 import asyncpg
 
+from common.db import Connection
 from common.inbox import first_delivery
 from common.outbox import add_to_outbox
 from common.settings import PlatformSettings
 from contracts.events import (
     CaseRuled,
+    ClaimAssessed,
     ClaimOpened,
+    ClaimRefused,
     ClaimSettled,
+    Event,
     InsurerNotification,
 )
+from services.insurance.registry import RegistryEntry, registry_entries
+from services.insurance.webhooks import queue_webhook
+
+
+@dataclass
+class RulingDelivery:
+    """What became of one ruling: the insurers notified and those inactive."""
+
+    first: bool
+    notified: list[str] = field(default_factory=list)
+    inactive: list[str] = field(default_factory=list)
 
 
 class InsuranceStore:
@@ -20,29 +37,58 @@ class InsuranceStore:
 
     async def record_ruling(
         self, event: CaseRuled, notifications: list[InsurerNotification]
-    ) -> bool:
-        """Queue one notification per insurer; return False for a redelivered ruling.
+    ) -> RulingDelivery:
+        """Queue each active insurer's notification, on Kafka and by webhook.
 
-        The inbox entry, the notification rows and the outbox events commit together.
+        The inbox entry, the notification rows, the outbox events and the webhook
+        deliveries commit together. A redelivered ruling queues nothing and returns
+        the insurers notified the first time.
         """
         async with self._pool.acquire() as connection, connection.transaction():
             if not await first_delivery(connection, event.event_id, CaseRuled.topic):
-                return False
+                notified = await connection.fetch(
+                    "SELECT insurer_code FROM notifications WHERE case_id = $1",
+                    event.case_id,
+                )
+                return RulingDelivery(
+                    first=False, notified=sorted(r["insurer_code"] for r in notified)
+                )
+            registry = await registry_entries(
+                connection, [n.insurer_code for n in notifications]
+            )
+            delivery = RulingDelivery(first=True)
             for notification in notifications:
-                await connection.execute(
-                    "INSERT INTO notifications (case_id, insurer_code, event_id)"
-                    " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                    notification.case_id,
-                    notification.insurer_code,
-                    notification.event_id,
-                )
-                await add_to_outbox(
-                    connection,
-                    self._settings,
-                    notification,
-                    InsurerNotification.topic_for(notification.insurer_code),
-                )
-        return True
+                entry = registry.get(notification.insurer_code)
+                if entry is not None and not entry.active:
+                    delivery.inactive.append(notification.insurer_code)
+                    continue
+                await self._queue_notification(connection, notification, entry)
+                delivery.notified.append(notification.insurer_code)
+        return delivery
+
+    async def _queue_notification(
+        self,
+        connection: Connection,
+        notification: InsurerNotification,
+        entry: RegistryEntry | None,
+    ) -> None:
+        await connection.execute(
+            "INSERT INTO notifications (case_id, insurer_code, event_id)"
+            " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            notification.case_id,
+            notification.insurer_code,
+            notification.event_id,
+        )
+        await add_to_outbox(
+            connection,
+            self._settings,
+            notification,
+            entry.topic
+            if entry
+            else InsurerNotification.topic_for(notification.insurer_code),
+        )
+        if entry is not None and entry.webhook_url:
+            await queue_webhook(connection, notification)
 
     async def record_claim_opened(self, event: ClaimOpened) -> None:
         async with self._pool.acquire() as connection, connection.transaction():
@@ -55,6 +101,58 @@ class InsuranceStore:
                 event.insurer_code,
                 event.claim_number,
             )
+
+    async def record_claim_assessed(self, event: ClaimAssessed) -> None:
+        async with self._pool.acquire() as connection, connection.transaction():
+            if not await first_delivery(connection, event.event_id, event.topic):
+                return
+            await connection.execute(
+                """
+                INSERT INTO claims (case_id, insurer_code, claim_number, status,
+                                    assessed_cents)
+                VALUES ($1, $2, $3, 'assessed', $4)
+                ON CONFLICT (case_id, insurer_code) DO UPDATE SET
+                    assessed_cents = excluded.assessed_cents,
+                    status = CASE WHEN claims.status = 'opened' THEN 'assessed'
+                                  ELSE claims.status END
+                """,
+                event.case_id,
+                event.insurer_code,
+                event.claim_number,
+                event.amount_cents,
+            )
+
+    async def record_claim_refused(self, event: ClaimRefused) -> None:
+        async with self._pool.acquire() as connection, connection.transaction():
+            if not await first_delivery(connection, event.event_id, event.topic):
+                return
+            await connection.execute(
+                """
+                INSERT INTO claims (case_id, insurer_code, claim_number, status,
+                                    refusal_reason)
+                VALUES ($1, $2, $3, 'refused', $4)
+                ON CONFLICT (case_id, insurer_code) DO UPDATE SET
+                    status = 'refused', refusal_reason = excluded.refusal_reason
+                WHERE claims.status <> 'settled'
+                """,
+                event.case_id,
+                event.insurer_code,
+                event.claim_number,
+                event.reason,
+            )
+
+    async def signing_secret(self, insurer_code: str) -> str | None:
+        """Return the active insurer's signing secret, or None."""
+        secret = await self._pool.fetchval(
+            "SELECT signing_secret FROM insurers WHERE code = $1 AND active",
+            insurer_code,
+        )
+        return None if secret is None else str(secret)
+
+    async def queue_event(self, event: Event) -> bool:
+        """Write an insurer's event to the outbox; False when it is already there."""
+        async with self._pool.acquire() as connection, connection.transaction():
+            return await add_to_outbox(connection, self._settings, event)
 
     async def record_claim_settled(self, event: ClaimSettled) -> None:
         async with self._pool.acquire() as connection, connection.transaction():

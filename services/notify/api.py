@@ -1,16 +1,21 @@
 """Read-only HTTP API over the messages sent, for support staff and the demo."""
 
+import time
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+import structlog
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, Field
 
+from common.http import problem
 from common.logging import mask_phone_numbers
+from contracts.webhooks import SIGNATURE_HEADER, verify
 from services.notify.store import MessageStore
 
 router = APIRouter(tags=["messages"])
+log = structlog.get_logger(__name__)
 
 
 def _messages(request: Request) -> MessageStore:
@@ -27,6 +32,32 @@ class MessageView(BaseModel):
     status: str
     requested_at: datetime
     sent_at: datetime | None
+
+
+class DeliveryReceipt(BaseModel):
+    message_id: str = Field(min_length=1, max_length=200)
+    status: Literal["delivered", "failed"]
+
+
+@router.post("/sms/receipts", status_code=204)
+async def post_receipt(
+    request: Request, store: Annotated[MessageStore, Depends(_messages)]
+) -> None:
+    """Take a gateway's delivery receipt, signed with the receipt secret."""
+    body = await request.body()
+    secret: str = request.app.state.receipt_secret
+    header = request.headers.get(SIGNATURE_HEADER, "")
+    if not secret or not verify(secret, header, body, int(time.time())):
+        raise HTTPException(
+            401, problem("signature_invalid", "the receipt signature is invalid")
+        )
+    receipt = DeliveryReceipt.model_validate_json(body)
+    if not await store.record_receipt(receipt.message_id, receipt.status):
+        log.warning("receipt for unknown message", message_id=receipt.message_id)
+        return
+    log.info(
+        "sms receipt", message_id=receipt.message_id, delivery_status=receipt.status
+    )
 
 
 @router.get("/cases/{case_id}/messages")

@@ -3,6 +3,7 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI
 
 from common.db import create_pool
@@ -16,6 +17,7 @@ from services.notify.handlers import subscribe_sms
 from services.notify.providers import make_provider
 from services.notify.settings import NotifySettings
 from services.notify.store import MessageStore
+from services.notify.templates import check_templates
 
 
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
@@ -28,12 +30,16 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
         pool = await create_pool(settings.database_url, "notify")
         app.state.messages = MessageStore(pool)
         broker = make_broker(settings, "notify")
-        provider = make_provider(settings.notify_provider, pool)
-        subscribe_sms(broker, settings, app.state.messages, provider)
-        async with consuming(broker, pool):
-            yield
+        async with httpx.AsyncClient(timeout=10.0) as http:
+            provider = make_provider(settings, pool, http)
+            subscribe_sms(broker, settings, app.state.messages, provider)
+            async with consuming(broker, pool):
+                yield
 
+    # A template with a variable nobody supplies fails here, not at its first send.
+    check_templates()
     app = FastAPI(title="Dingze notify", version="1", lifespan=lifespan)
+    app.state.receipt_secret = settings.notify_receipt_secret.get_secret_value()
     app.include_router(router)
     install_common_handlers(app)
     return app

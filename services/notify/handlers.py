@@ -1,21 +1,50 @@
 """Kafka handler: send each requested text message once."""
 
+import asyncio
+from datetime import UTC, datetime, timedelta
+
 import structlog
 from faststream.kafka import KafkaBroker
 
 from common.kafka import subscribe
-from common.settings import PlatformSettings
 from contracts.events import SmsRequested
 from services.notify.providers import SmsProvider
+from services.notify.rate_limit import wait_before_send
+from services.notify.settings import NotifySettings
 from services.notify.store import MessageStore
 from services.notify.templates import render, render_for_record
 
 log = structlog.get_logger(__name__)
 
 
+async def _within_rate_limit(
+    store: MessageStore, settings: NotifySettings, event: SmsRequested
+) -> None:
+    """Wait until the phone number is under its limit of messages per window.
+
+    NOTE: the wait holds the message's partition, and copies of notify count
+    each other's sends only once they are marked sent.
+    """
+    window = timedelta(seconds=settings.notify_rate_window_seconds)
+    while True:
+        recent = await store.recent_sends(event.phone, window)
+        wait = wait_before_send(
+            recent, datetime.now(UTC), settings.notify_rate_per_number, window
+        )
+        if wait <= timedelta(0):
+            return
+        log.warning(
+            "sms rate limited",
+            message_id=event.message_id,
+            case_id=str(event.case_id),
+            wait_seconds=wait.total_seconds(),
+        )
+        await asyncio.sleep(wait.total_seconds())
+
+
 def subscribe_sms(
     broker: KafkaBroker,
-    settings: PlatformSettings,
+    settings: NotifySettings,
     store: MessageStore,
     provider: SmsProvider,
 ) -> None:
@@ -30,6 +59,7 @@ def subscribe_sms(
                 case_id=str(event.case_id),
             )
             return
+        await _within_rate_limit(store, settings, event)
         await provider.send(event.message_id, event.phone, body)
         await store.mark_sent(event.message_id)
         log.info(

@@ -3,7 +3,11 @@
 from typing import Protocol
 
 import asyncpg
+import httpx
 import structlog
+
+from services.notify.gateway import HttpSmsProvider
+from services.notify.settings import NotifySettings
 
 log = structlog.get_logger(__name__)
 
@@ -34,7 +38,22 @@ class LocalSmsProvider:
         log.info("sms delivered locally", message_id=message_id, phone=phone)
 
 
-def make_provider(name: str, pool: asyncpg.Pool) -> SmsProvider:
-    if name == "local":
+def make_provider(
+    settings: NotifySettings, pool: asyncpg.Pool, http: httpx.AsyncClient
+) -> SmsProvider:
+    if settings.notify_provider == "local":
         return LocalSmsProvider(pool)
-    raise ValueError(f"unknown SMS provider {name!r}; set DINGZE_NOTIFY_PROVIDER=local")
+    if settings.notify_provider == "http":
+        if not settings.notify_gateway_url:
+            raise ValueError("DINGZE_NOTIFY_GATEWAY_URL is required with provider http")
+        return HttpSmsProvider(
+            http,
+            gateway_url=settings.notify_gateway_url,
+            api_key=settings.notify_gateway_api_key.get_secret_value(),
+            receipt_url=settings.receipt_url(),
+            attempts=settings.notify_gateway_attempts,
+        )
+    raise ValueError(
+        f"unknown SMS provider {settings.notify_provider!r}; "
+        "set DINGZE_NOTIFY_PROVIDER to local or http"
+    )

@@ -1,5 +1,6 @@
 """Every text message requested, keyed by its message id."""
 
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -38,6 +39,25 @@ class MessageStore:
             " WHERE message_id = $1",
             message_id,
         )
+
+    async def recent_sends(self, phone: str, window: timedelta) -> list[datetime]:
+        rows = await self._pool.fetch(
+            "SELECT sent_at FROM messages"
+            " WHERE phone = $1 AND sent_at > now() - $2::interval",
+            phone,
+            window,
+        )
+        return [row["sent_at"] for row in rows]
+
+    async def record_receipt(self, message_id: str, status: str) -> bool:
+        """Store a gateway's delivery receipt; False for an unknown message."""
+        updated = await self._pool.execute(
+            "UPDATE messages SET delivery_status = $2, receipt_at = now()"
+            " WHERE message_id = $1",
+            message_id,
+            status,
+        )
+        return bool(updated == "UPDATE 1")
 
     async def for_case(self, case_id: UUID) -> list[dict[str, Any]]:
         rows = await self._pool.fetch(

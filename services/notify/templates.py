@@ -54,6 +54,23 @@ TEMPLATES: dict[str, str] = {
 }
 
 
+# Every variable a template may use, with the sender that fills it in.
+KNOWN_VARIABLES = frozenset(
+    {
+        "case_number",  # every sender
+        "plate",  # every sender
+        "share",  # the workflow's liability_ruled
+        "link",  # intake's case_link
+        "code",  # intake's party_access_code
+        "minutes",  # intake's party_access_code
+        "reason",  # the workflow's evidence_resubmission_requested
+        "deadline",  # the workflow's evidence_resubmission_requested
+        "document_number",  # the ruling's ruling_issued, reconsideration_decided
+        "outcome",  # the ruling review's reconsideration_decided
+    }
+)
+
+
 class TemplateError(PermanentMessageError):
     """An SMS request names an unknown template or lacks a variable."""
 
@@ -64,6 +81,23 @@ def required_variables(template: str) -> set[str]:
         for _, field, _, _ in string.Formatter().parse(TEMPLATES[template])
         if field
     }
+
+
+def check_templates() -> None:
+    """Raise ValueError unless every template parses and uses only known variables."""
+    for name in TEMPLATES:
+        try:
+            variables = required_variables(name)
+        except ValueError as error:
+            raise ValueError(
+                f"SMS template {name!r} does not parse: {error}"
+            ) from error
+        unknown = variables - KNOWN_VARIABLES
+        if unknown:
+            raise ValueError(
+                f"SMS template {name!r} uses unknown variables {sorted(unknown)}; "
+                f"known: {sorted(KNOWN_VARIABLES)}"
+            )
 
 
 def render(template: str, variables: dict[str, str]) -> str:

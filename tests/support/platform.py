@@ -24,6 +24,7 @@ import httpx
 
 from demo.client import ServiceUrls
 from identity.tokens import create_signing_key
+from tests.support.webhook_receiver import write_self_signed_cert
 
 ROOT = Path(__file__).resolve().parents[2]
 # Six processes importing at once on a busy 2-core machine have taken over 60 s.
@@ -96,6 +97,8 @@ class PlatformProcesses:
         ports = {
             name: free_port() for name in ("intake", "liability", "insurance", "notify")
         }
+        # Insurance trusts this certificate, which the tests' webhook receivers use.
+        webhook_cert, _ = write_self_signed_cert(log_dir)
         env = {
             **os.environ,
             # Each service derives its own role's URL from this one, in common.db.
@@ -105,6 +108,12 @@ class PlatformProcesses:
             "DINGZE_SIMULATED_SETTLE_DELAY_SECONDS": "0",
             "DINGZE_IDENTITY_PROVIDER": "local",
             "DINGZE_IDENTITY_SIGNING_KEY_FILE": str(signing_key),
+            "DINGZE_INSURANCE_WEBHOOK_CA_FILE": str(webhook_cert),
+            "DINGZE_INSURANCE_WEBHOOK_FIRST_DELAY_SECONDS": "0.2",
+            "DINGZE_INSURANCE_WEBHOOK_MAX_ATTEMPTS": "4",
+            "DINGZE_INSURANCE_WEBHOOK_POLL_SECONDS": "0.2",
+            # Every sample case uses the same two phone numbers.
+            "DINGZE_NOTIFY_RATE_PER_NUMBER": "10000",
             # The smallest part S3 takes, so a test video of a few MiB has parts.
             "DINGZE_INTAKE_PART_SIZE_BYTES": str(5 * 1024 * 1024),
             **{

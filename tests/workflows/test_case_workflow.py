@@ -29,6 +29,7 @@ from contracts.events import (
     CaseQueued,
     CaseRuled,
     EvidenceRejected,
+    SettlementEscalated,
 )
 from contracts.ruling import Ruling, RulingDraft
 from contracts.workflow import (
@@ -36,6 +37,7 @@ from contracts.workflow import (
     CaseOutcome,
     CaseStage,
     CaseWorkflowInput,
+    ClaimRefusedSignal,
     ClaimSettledSignal,
     EvidenceResubmittedSignal,
     InsurerNotified,
@@ -49,6 +51,7 @@ from workflows.case.models import (
     ExamineEvidenceResult,
     HashEvidenceInput,
     HashEvidenceResult,
+    ReminderBatch,
     SmsBatch,
 )
 from workflows.case.workflow import RemoteLiabilityCaseWorkflow
@@ -100,6 +103,7 @@ class StandInActivities:
         self.documents: list[RulingDocumentContent] = []
         self.document_numbers: list[str] = []
         self.escalations: list[CaseEscalated] = []
+        self.reminders: list[str] = []
         self.queue_publish_done = asyncio.Event()
         self.queue_publish_done.set()
 
@@ -182,8 +186,18 @@ class StandInActivities:
     async def publish_case_closed(self, event: CaseClosed) -> None:
         self.published.append(f"{event.topic}:{event.outcome}")
 
+    @activity.defn(name="remind_insurers")
+    async def remind_insurers(self, batch: ReminderBatch) -> None:
+        self.reminders.extend(reminder.insurer_code for reminder in batch.reminders)
+
+    @activity.defn(name="publish_settlement_escalation")
+    async def publish_settlement_escalation(self, event: SettlementEscalated) -> None:
+        self.published.append(f"{event.topic}:{','.join(event.insurer_codes)}")
+
     def all(self) -> list[Callable[..., Any]]:
         return [
+            self.remind_insurers,
+            self.publish_settlement_escalation,
             self.check_evidence,
             self.hash_evidence,
             self.examine_evidence,
@@ -493,6 +507,41 @@ async def test_unsettled_claims_close_case_after_deadline(
     overdue = next(e for e in outcome.timeline if e.step == "settlement overdue")
     assert overdue.detail == "PAIC"
     assert overdue.at - outcome.timeline[0].at >= timedelta(days=30)
+    reminded = next(e for e in outcome.timeline if e.step == "insurers reminded")
+    escalated = next(e for e in outcome.timeline if e.step == "settlement escalated")
+    assert activities.reminders == ["PAIC"]
+    assert "settlement.escalated:PAIC" in activities.published
+    assert timedelta(days=2) <= reminded.at - outcome.timeline[0].at < timedelta(days=3)
+    assert (
+        timedelta(days=5) <= escalated.at - outcome.timeline[0].at < timedelta(days=6)
+    )
+
+
+async def test_insurer_answering_after_reminder_is_not_escalated(
+    time_skipping: WorkflowEnvironment,
+) -> None:
+    activities = StandInActivities()
+    worker, task_queue = _worker(time_skipping, activities)
+    async with worker:
+        handle = await _start(time_skipping, task_queue)
+        await _wait_for_stage(handle, CaseStage.AWAITING_RULING)
+        await _rule_and_notify_insurers(handle)
+        await _wait_for_stage(handle, CaseStage.AWAITING_SETTLEMENT)
+        await _settle_claim(handle, "PICC")
+        await time_skipping.sleep(timedelta(days=3))
+        await handle.signal(
+            RemoteLiabilityCaseWorkflow.claim_refused,
+            ClaimRefusedSignal(
+                insurer_code="PAIC", claim_number="PAIC-1", reason="保单已失效"
+            ),
+        )
+        outcome = await handle.result()
+
+    steps = [entry.step for entry in outcome.timeline]
+    assert outcome.outcome == "claim_refused"
+    assert activities.reminders == ["PAIC"]
+    assert "settlement escalated" not in steps
+    assert "claim refused" in steps
 
 
 async def test_ruling_accepted_before_queue_publish_completes(

@@ -26,6 +26,8 @@ from contracts.events import (
     CustodyRecorded,
     Event,
     EvidenceRejected,
+    InsurerReminder,
+    SettlementEscalated,
 )
 from evidence import VideoRejectedError, probe_video
 from evidence.examine import examine_video
@@ -36,6 +38,7 @@ from workflows.case.models import (
     ExamineEvidenceResult,
     HashEvidenceInput,
     HashEvidenceResult,
+    ReminderBatch,
     SmsBatch,
 )
 
@@ -233,6 +236,17 @@ class CaseActivities:
     async def publish_case_closed(self, event: CaseClosed) -> None:
         await self._publish(event)
 
+    @activity.defn
+    async def remind_insurers(self, batch: ReminderBatch) -> None:
+        async with self._pool.acquire() as connection, connection.transaction():
+            for reminder in batch.reminders:
+                topic = InsurerReminder.topic_for(reminder.insurer_code)
+                await add_to_outbox(connection, self._settings, reminder, topic)
+
+    @activity.defn
+    async def publish_settlement_escalation(self, event: SettlementEscalated) -> None:
+        await self._publish(event)
+
     async def _publish(self, *events: Event) -> None:
         """Write the events to the worker's outbox, from which the relay sends them.
 
@@ -253,4 +267,6 @@ class CaseActivities:
             self.publish_ruling,
             self.request_sms,
             self.publish_case_closed,
+            self.remind_insurers,
+            self.publish_settlement_escalation,
         ]

@@ -5,7 +5,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from contracts.case import CaseDetails, EvidenceFacts, EvidenceFinding, StoredEvidence
-from contracts.events import SmsRequested
+from contracts.events import InsurerReminder, SmsRequested
 
 
 class EvidenceCheckInput(BaseModel):
@@ -16,6 +16,10 @@ class EvidenceCheckInput(BaseModel):
 class EvidenceCheckResult(BaseModel):
     accepted: bool
     reason: str = ""
+
+
+class ReminderBatch(BaseModel):
+    reminders: list[InsurerReminder]
 
 
 class HashEvidenceInput(BaseModel):

@@ -14,7 +14,7 @@ from common.outbox import relaying
 from common.settings import PlatformSettings
 from common.storage import EvidenceStore
 from common.temporal import connect_temporal
-from contracts.events import ALL_EVENTS, InsurerNotification
+from contracts.events import ALL_EVENTS
 from decision_support import load_accident_types
 from documents.archive import DocumentArchive
 from documents.issue import DocumentIssuer
@@ -39,7 +39,8 @@ CASE_WORKER_SCHEMA = "case_worker"
 async def run_worker(settings: PlatformSettings) -> None:
     await ensure_topics(
         settings,
-        [event.topic for event in ALL_EVENTS if event is not InsurerNotification],
+        # Per-insurer topics are templates, created when first written.
+        [event.topic for event in ALL_EVENTS if "{" not in event.topic],
     )
     client = await connect_temporal(settings)
     broker = make_broker(settings, "case-worker")

@@ -24,14 +24,18 @@ with workflow.unsafe.imports_passed_through():
         CaseQueued,
         CaseRuled,
         EvidenceRejected,
+        InsurerReminder,
         PartySummary,
+        SettlementEscalated,
         SmsRequested,
     )
     from contracts.review import ReviewInput, review_workflow_id
     from contracts.ruling import Ruling, RulingDraft, RulingProblem
     from contracts.workflow import (
         CASE_CLAIMED_SIGNAL,
+        CLAIM_ASSESSED_SIGNAL,
         CLAIM_OPENED_SIGNAL,
+        CLAIM_REFUSED_SIGNAL,
         CLAIM_RELEASED_SIGNAL,
         CLAIM_SETTLED_SIGNAL,
         DEFAULT_RULING_TARGET_MINUTES,
@@ -47,7 +51,9 @@ with workflow.unsafe.imports_passed_through():
         CaseStage,
         CaseTimeline,
         CaseWorkflowInput,
+        ClaimAssessedSignal,
         ClaimOpenedSignal,
+        ClaimRefusedSignal,
         ClaimReleased,
         ClaimSettledSignal,
         EvidenceRequest,
@@ -65,6 +71,7 @@ with workflow.unsafe.imports_passed_through():
         ExamineEvidenceInput,
         ExamineEvidenceResult,
         HashEvidenceInput,
+        ReminderBatch,
         SmsBatch,
     )
     from workflows.review.activities import DocumentActivities
@@ -94,6 +101,11 @@ EVIDENCE_CHECKS_PATCH = "evidence-checks-with-resubmission"
 MAX_EVIDENCE_ATTEMPTS = 3
 # Cases started before the ruling target existed replay without its timer.
 RULING_TARGET_PATCH = "ruling-target-timer"
+# Cases notified before claim deadlines existed replay with the 30-day wait only.
+CLAIM_DEADLINES_PATCH = "claim-deadlines"
+# Counted from the moment every insurer is notified.
+CLAIM_REMINDER_AFTER = timedelta(days=2)
+CLAIM_ESCALATION_AFTER = timedelta(days=5)
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -109,6 +121,8 @@ class RemoteLiabilityCaseWorkflow:
         self._notified: set[str] = set()
         self._claims_opened: dict[str, str] = {}
         self._claims_settled: dict[str, int] = {}
+        self._claims_assessed: dict[str, int] = {}
+        self._claims_refused: dict[str, str] = {}
         self._replacement: StoredEvidence | None = None
         self._attempt = 1
         self._claimed_by: str | None = None
@@ -193,6 +207,8 @@ class RemoteLiabilityCaseWorkflow:
 
         # Claims: one per insurer involved, each opened then settled by the insurer.
         self._stage = CaseStage.AWAITING_SETTLEMENT
+        if workflow.patched(CLAIM_DEADLINES_PATCH):
+            return await self._settle_claims(insurers)
         try:
             await workflow.wait_condition(
                 lambda: insurers <= set(self._claims_settled),
@@ -204,6 +220,75 @@ class RemoteLiabilityCaseWorkflow:
             return await self._close("settlement_overdue")
         await self._send_sms("claim_settled", {})
         return await self._close("settled")
+
+    async def _settle_claims(self, insurers: set[str]) -> CaseOutcome:
+        """Wait until every claim is settled or refused, with deadlines.
+
+        An insurer whose claim is still open after two days is reminded. After five
+        days the case is escalated to operators, and after 30 it closes overdue.
+        """
+        notified_at = workflow.now()
+
+        def open_claims() -> list[str]:
+            closed = set(self._claims_settled) | set(self._claims_refused)
+            return sorted(insurers - closed)
+
+        # Reminder: every insurer whose claim is still open.
+        if not await self._within(lambda: not open_claims(), CLAIM_REMINDER_AFTER):
+            silent = open_claims()
+            await workflow.execute_activity_method(
+                CaseActivities.remind_insurers,
+                ReminderBatch(
+                    reminders=[
+                        InsurerReminder(
+                            **self._event_fields(),
+                            insurer_code=code,
+                            notified_at=notified_at,
+                            escalates_at=notified_at + CLAIM_ESCALATION_AFTER,
+                        )
+                        for code in silent
+                    ]
+                ),
+                start_to_close_timeout=PUBLISH_TIMEOUT,
+                retry_policy=PUBLISH_RETRY,
+            )
+            self._record("insurers reminded", ", ".join(silent))
+
+            # Escalation: operators follow up with the insurers still silent.
+            remaining = CLAIM_ESCALATION_AFTER - CLAIM_REMINDER_AFTER
+            if not await self._within(lambda: not open_claims(), remaining):
+                silent = open_claims()
+                await workflow.execute_activity_method(
+                    CaseActivities.publish_settlement_escalation,
+                    SettlementEscalated(
+                        **self._event_fields(),
+                        insurer_codes=silent,
+                        notified_at=notified_at,
+                    ),
+                    start_to_close_timeout=PUBLISH_TIMEOUT,
+                    retry_policy=PUBLISH_RETRY,
+                )
+                self._record("settlement escalated", ", ".join(silent))
+                remaining = SETTLEMENT_DEADLINE - CLAIM_ESCALATION_AFTER
+                if not await self._within(lambda: not open_claims(), remaining):
+                    self._record("settlement overdue", ", ".join(open_claims()))
+                    return await self._close("settlement_overdue")
+
+        if self._claims_refused:
+            # TODO: tell the parties by SMS why a claim was refused; today the
+            # refusal reason reaches only the case timeline.
+            return await self._close("claim_refused")
+        await self._send_sms("claim_settled", {})
+        return await self._close("settled")
+
+    @staticmethod
+    async def _within(condition: Callable[[], bool], limit: timedelta) -> bool:
+        """Wait for the condition; return False when the limit passes first."""
+        try:
+            await workflow.wait_condition(condition, timeout=limit)
+        except TimeoutError:
+            return False
+        return True
 
     async def _announce_ruling(self, case: CaseDetails, ruling: Ruling) -> None:
         """Issue the signed document, publish the ruling and text the parties."""
@@ -441,6 +526,22 @@ class RemoteLiabilityCaseWorkflow:
                 "claim settled",
                 f"{signal.insurer_code} {signal.amount_cents / 100:.2f} CNY",
             )
+
+    @workflow.signal(name=CLAIM_ASSESSED_SIGNAL)
+    def claim_assessed(self, signal: ClaimAssessedSignal) -> None:
+        if signal.insurer_code not in self._claims_assessed:
+            self._claims_assessed[signal.insurer_code] = signal.amount_cents
+            self._record(
+                "claim assessed",
+                f"{signal.insurer_code} {signal.amount_cents / 100:.2f} CNY",
+            )
+
+    @workflow.signal(name=CLAIM_REFUSED_SIGNAL)
+    def claim_refused(self, signal: ClaimRefusedSignal) -> None:
+        closed = self._claims_settled.keys() | self._claims_refused.keys()
+        if signal.insurer_code not in closed:
+            self._claims_refused[signal.insurer_code] = signal.reason
+            self._record("claim refused", f"{signal.insurer_code}: {signal.reason}")
 
     @workflow.query(name=TIMELINE_QUERY)
     def timeline(self) -> CaseTimeline:

@@ -75,8 +75,8 @@ async def _unavailable(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse(status_code=503, content={"detail": body})
 
 
-# Text that PostgreSQL cannot store, such as a NUL character, reaches the database
-# only where a model let it through; it is still the caller's input, not a fault.
+# Text that PostgreSQL cannot store, such as a NUL character, is the caller's input
+# and not a fault, so it gets a 422 even where no model rejected it first.
 UNSTORABLE_TEXT_ERRORS: tuple[type[Exception], ...] = (
     asyncpg.CharacterNotInRepertoireError,
     asyncpg.UntranslatableCharacterError,

@@ -98,10 +98,10 @@ async def connect_temporal(
 def exit_now(code: int) -> NoReturn:
     """Flush the standard streams and end the process without interpreter teardown.
 
-    A short-lived process that used a Temporal client can abort during teardown
-    ("PyGILState_Release: thread state ... must be current", temporalio/sdk-python
-    issue 300), when the SDK's Rust threads outlive the interpreter. Commands that
-    finish with a client call this once their work is done.
+    A short-lived process that used a Temporal client can abort during teardown with
+    "PyGILState_Release: thread state ... must be current", because the SDK's Rust
+    threads outlive the interpreter. Commands that finish with a client call this
+    once their work is done.
     """
     sys.stdout.flush()
     sys.stderr.flush()

@@ -46,7 +46,7 @@ class StaffDirectory:
         return cls(StaffFile.model_validate(data).users)
 
     def badge_has_role(self, badge_number: str, role: Role) -> bool:
-        """Return whether a user with this badge number holds ``role``."""
+        """Return whether the user with this badge number has ``role``."""
         return any(
             user.badge_number == badge_number and role in user.roles
             for user in self._users.values()

@@ -49,6 +49,7 @@ async def reassign_case(
     # NOTE: with an OpenID Connect provider there is no staff list to check the
     # badge against, so any well-formed badge is accepted.
     staff = authenticator(request).staff
+
     if staff is not None and not staff.badge_has_role(body.officer_badge, Role.OFFICER):
         raise HTTPException(
             422,
@@ -59,6 +60,7 @@ async def reassign_case(
                 "没有该警号的认定民警，请重新选择。",
             ),
         )
+
     lease = timedelta(seconds=runtime.settings.liability_claim_lease_seconds)
     previous = await runtime.claims.holder(case_id)
     claim = await runtime.claims.assign(case_id, body.officer_badge, lease)

@@ -32,7 +32,7 @@ def review_workflow_id(case_id: UUID | str) -> str:
 
 
 class ReviewStage(StrEnum):
-    """Where a ruling stands after delivery."""
+    """The state of a ruling after delivery."""
 
     OPEN = "open"
     RECONSIDERING = "reconsidering"
@@ -107,7 +107,7 @@ class ReviewState(BaseModel):
 
 
 class ReviewOutcome(BaseModel):
-    """How the review ended: the document in force, and whether it was reconsidered."""
+    """The end of a review: the document in force, and whether it was reconsidered."""
 
     final_document_number: str
     reconsidered: bool

@@ -6,12 +6,12 @@ from pydantic import BaseModel
 
 
 class Role(StrEnum):
-    """What a person may do on the platform."""
+    """The role of a person on the platform."""
 
     OFFICER = "officer"
     """A certified officer: claims cases from the queue and rules on them."""
     SUPERVISOR = "supervisor"
-    """Reassigns cases, sees time-limit breaches and reads the audit log."""
+    """Reassigns cases, lists time-limit breaches and reads the audit log."""
     AUXILIARY_OFFICER = "auxiliary_officer"
     """Films scenes and follows cases, but never rules."""
     INSURER = "insurer"

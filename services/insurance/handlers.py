@@ -2,7 +2,7 @@
 
 A ruling's notifications go to the outbox in one transaction with the inbox entry,
 so a redelivered ruling queues nothing twice. Signals to the workflow are sent
-again on redelivery, which the workflow ignores when it already knows them.
+again on redelivery, which the workflow ignores when it has already recorded them.
 """
 
 from uuid import UUID

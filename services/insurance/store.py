@@ -23,7 +23,7 @@ from services.insurance.webhooks import queue_webhook
 
 @dataclass
 class RulingDelivery:
-    """What became of one ruling: the insurers notified and those inactive."""
+    """One ruling's delivery: the insurers notified and those inactive."""
 
     first: bool
     notified: list[str] = field(default_factory=list)

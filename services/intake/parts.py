@@ -54,7 +54,7 @@ def check_client_order(part_numbers: list[int]) -> PartsProblem | None:
 
 
 def check_stored_parts(plan: PartPlan, stored: list[StoredPart]) -> PartsProblem | None:
-    """Check that storage holds parts 1 to N, each of its planned size."""
+    """Check that storage contains parts 1 to N, each of its planned size."""
     numbers = {part.part_number for part in stored}
     missing = [n for n in range(1, plan.part_count + 1) if n not in numbers]
     if missing:

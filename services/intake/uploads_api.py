@@ -50,7 +50,7 @@ class PartView(BaseModel):
 
 
 class UploadView(BaseModel):
-    """An upload's plan and state; ``parts`` lists what storage holds so far."""
+    """An upload's plan and state; ``parts`` lists the parts stored so far."""
 
     upload_id: UUID
     kind: Literal["video", "photo"]

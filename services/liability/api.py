@@ -343,7 +343,7 @@ async def release_claim(case_id: UUID, runtime: Runtime, officer: Officer) -> Re
 
 
 class EvidenceRequestBody(BaseModel):
-    """What the parties should film, as the officer writes it for their phones."""
+    """The officer's instructions on what the parties should film."""
 
     instructions: MultiLine = Field(min_length=1, max_length=500)
 

@@ -36,7 +36,7 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
             async with consuming(broker, pool):
                 yield
 
-    # A template with a variable nobody supplies fails here, not at its first send.
+    # A template with a variable no sender supplies fails here, before its first send.
     check_templates()
     app = FastAPI(title="Dingze notify", version="1", lifespan=lifespan)
     app.state.receipt_secret = settings.notify_receipt_secret.get_secret_value()

@@ -22,7 +22,7 @@ async def _within_rate_limit(
 ) -> None:
     """Wait until the phone number is under its limit of messages per window.
 
-    NOTE: the wait holds the message's partition, and copies of notify count
+    NOTE: the wait blocks the message's partition, and copies of notify count
     each other's sends only once they are marked sent.
     """
     window = timedelta(seconds=settings.notify_rate_window_seconds)

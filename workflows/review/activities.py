@@ -81,7 +81,7 @@ class DocumentActivities:
 
     def _deadline_or_none(self, content: RulingDocumentContent) -> Any:
         # The document still goes out without a date; the review workflow keeps
-        # asking for the deadline until the calendar knows the year.
+        # asking for the deadline until the calendar covers the year.
         try:
             return reconsideration_deadline(content.issued_at)
         except CalendarYearUnknownError as error:

@@ -1,6 +1,6 @@
 // The phone page: SMS link -> code -> case and consent -> evidence -> submitted.
 // Files go to storage in parts over presigned URLs. Upload ids stay in
-// localStorage, so after a reload the page asks intake which parts storage holds
+// localStorage, so after a reload the page requests from intake the parts already in storage
 // and sends only the others once the same file is picked again.
 "use strict";
 
@@ -375,7 +375,7 @@ async function sendPart(caseId, uploadId, number, blob, report) {
       showNotice("");
       return result.etag;
     }
-    // 403 means the URL expired: the next round asks intake for a fresh one.
+    // 403 means the URL expired: the next round requests a fresh one from intake.
     showNotice(result.status === 0 ? MESSAGES.network : MESSAGES.storage);
     report(0);
     await sleep(result.status === 403 ? 0 : delay);

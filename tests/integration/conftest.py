@@ -15,6 +15,7 @@ from common.temporal import connect_temporal
 from demo.client import LOCAL_OFFICER, PlatformClient
 from evidence.sample_video import write_walkaround_video
 from identity.tokens import create_signing_key
+from tests.support.insurers import IMMEDIATE_INSURERS, SIMULATED_INSURERS
 from tests.support.platform import (
     ROOT,
     PlatformProcesses,
@@ -93,6 +94,8 @@ def platform(
     processes = PlatformProcesses.create(
         log_dir, run_id, settings.database_url, signing_key
     )
+    processes.env["DINGZE_SIMULATED_INSURERS"] = ",".join(SIMULATED_INSURERS)
+    processes.env["DINGZE_SIMULATED_IMMEDIATE_INSURERS"] = ",".join(IMMEDIATE_INSURERS)
     try:
         processes.start_all()
         yield processes

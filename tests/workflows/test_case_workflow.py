@@ -52,6 +52,7 @@ from workflows.case.models import (
     HashEvidenceInput,
     HashEvidenceResult,
     ReminderBatch,
+    SettlementLinkInput,
     SmsBatch,
 )
 from workflows.case.workflow import RemoteLiabilityCaseWorkflow
@@ -104,6 +105,7 @@ class StandInActivities:
         self.document_numbers: list[str] = []
         self.escalations: list[CaseEscalated] = []
         self.reminders: list[str] = []
+        self.settlement_links: list[SettlementLinkInput] = []
         self.queue_publish_done = asyncio.Event()
         self.queue_publish_done.set()
 
@@ -194,8 +196,13 @@ class StandInActivities:
     async def publish_settlement_escalation(self, event: SettlementEscalated) -> None:
         self.published.append(f"{event.topic}:{','.join(event.insurer_codes)}")
 
+    @activity.defn(name="text_settlement_link")
+    async def text_settlement_link(self, request: SettlementLinkInput) -> None:
+        self.settlement_links.append(request)
+
     def all(self) -> list[Callable[..., Any]]:
         return [
+            self.text_settlement_link,
             self.remind_insurers,
             self.publish_settlement_escalation,
             self.check_evidence,

@@ -22,6 +22,7 @@ from documents.keys import load_private_key
 from identity.party_access import PartyTokens
 from services.intake.settings import IntakeSettings
 from workflows.case.activities import CaseActivities
+from workflows.case.settlement import SettlementActivities
 from workflows.case.starter import subscribe_case_starter, subscribe_resubmissions
 from workflows.case.workflow import RemoteLiabilityCaseWorkflow
 from workflows.review.activities import (
@@ -66,11 +67,17 @@ async def run_worker(settings: PlatformSettings) -> None:
         intake.public_url(),
     )
     review = ReviewActivities(settings, pool)
+    settlement = SettlementActivities(
+        settings,
+        pool,
+        PartyTokens(intake.settlement_link_policy()),
+        intake.public_url(),
+    )
     worker = Worker(
         client,
         task_queue=settings.temporal_task_queue,
         workflows=[RemoteLiabilityCaseWorkflow, RulingReviewWorkflow],
-        activities=activities.all() + documents.all() + review.all(),
+        activities=activities.all() + documents.all() + review.all() + settlement.all(),
     )
     async with consuming(broker, pool), relaying(pool, broker, settings):
         log.info("case worker started", task_queue=settings.temporal_task_queue)

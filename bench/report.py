@@ -49,8 +49,20 @@ def table(headers: list[str], rows: Iterable[list[str]]) -> str:
 
 
 def engines_table(engines: list[dict[str, Any]]) -> str:
+    def server_ms(e: dict[str, Any]) -> float | None:
+        cpu = e.get("server_cpu_seconds")
+        return None if cpu is None else 1000 * cpu / e["count"]
+
     return table(
-        ["engine", "operation", "count", "per second", "p50 ms", "p99 ms"],
+        [
+            "engine",
+            "operation",
+            "count",
+            "per second",
+            "p50 ms",
+            "p99 ms",
+            "server CPU ms/op",
+        ],
         (
             [
                 e["engine"],
@@ -59,6 +71,7 @@ def engines_table(engines: list[dict[str, Any]]) -> str:
                 f"{e['count'] / e['seconds']:.0f}",
                 _cell(e["p50_ms"], 2),
                 _cell(e["p99_ms"], 2),
+                _cell(server_ms(e), 2),
             ]
             for e in engines
         ),

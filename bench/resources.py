@@ -35,7 +35,7 @@ class MachineUsage:
     load_average_peak: float = 0.0
 
 
-def _tree_cpu_seconds(process: psutil.Process) -> tuple[float, float]:
+def tree_cpu_seconds(process: psutil.Process) -> tuple[float, float]:
     """Return the CPU seconds and resident MiB of a process and its descendants.
 
     The CPU of children that ended and were reaped counts through the parent's
@@ -83,7 +83,7 @@ class ResourceSampler:
     def add(self, name: str, pid: int) -> None:
         """Sample one more process tree from now on, such as a process just started."""
         process = psutil.Process(pid)
-        cpu, _ = _tree_cpu_seconds(process)
+        cpu, _ = tree_cpu_seconds(process)
         self.usage[name] = Usage()
         self._start_cpu[name] = self._last_cpu[name] = cpu
         self._processes[name] = process
@@ -105,7 +105,7 @@ class ResourceSampler:
             self._thread.join()
         for name, process in self._processes.items():
             try:
-                cpu = _tree_cpu_seconds(process)[0]
+                cpu = tree_cpu_seconds(process)[0]
             except psutil.Error:
                 # An ended process keeps the CPU of its last sample.
                 cpu = self._last_cpu[name]
@@ -125,7 +125,7 @@ class ResourceSampler:
             )
             for name, process in list(self._processes.items()):
                 try:
-                    cpu, rss = _tree_cpu_seconds(process)
+                    cpu, rss = tree_cpu_seconds(process)
                 except psutil.Error:
                     continue
                 usage = self.usage[name]

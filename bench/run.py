@@ -217,14 +217,16 @@ async def engine_part(
     settings: PlatformSettings,
     database_url: str,
     run_id: str,
+    *,
     measure_limits: bool = True,
+    temporal_pid: int | None = None,
 ) -> dict[str, Any]:
     """Measure the engines and start the results with the machine and versions."""
     engines = []
     if measure_limits:
         temporal = await connect_temporal(settings)
         engines = await measure_engines(
-            settings, temporal, database_url, run_id, sizes, progress
+            settings, temporal, database_url, run_id, sizes, progress, temporal_pid
         )
     return {
         "machine": {
@@ -254,13 +256,20 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         progress(f"starting an isolated platform (logs in {log_dir})")
         processes.start_all()
         sizes = SMOKE_SIZES if args.smoke else EngineSizes()
-        limits = not args.no_engines
-        results = asyncio.run(
-            engine_part(sizes, settings, database.url, run_id, measure_limits=limits)
-        )
         engines = engine_processes(settings)
         if engines:
             progress(f"sampling the engines' processes: {', '.join(sorted(engines))}")
+        limits = not args.no_engines
+        results = asyncio.run(
+            engine_part(
+                sizes,
+                settings,
+                database.url,
+                run_id,
+                measure_limits=limits,
+                temporal_pid=engines.get("Temporal"),
+            )
+        )
         with tempfile.TemporaryDirectory() as folder:
             video = write_walkaround_video(Path(folder) / "scene.mp4", seconds=6)
             size_kib = video.stat().st_size // 1024

@@ -53,14 +53,15 @@ def cpu_per_case(
         return None
     seconds: float = load["machine"]["seconds"]
 
-    def net(usages: dict[str, dict[str, float]]) -> float:
-        return sum(
-            max(u["cpu_seconds"] - idle.get(name, 0.0) * seconds, 0.0)
+    def net(usages: dict[str, dict[str, float]]) -> dict[str, float]:
+        return {
+            name: max(u["cpu_seconds"] - idle.get(name, 0.0) * seconds, 0.0)
             for name, u in usages.items()
-        )
+        }
 
-    platform = net(load["resources"])
-    engines = net(load["engine_resources"])
+    by_process = net(load["resources"]) | net(load["engine_resources"])
+    platform = sum(net(load["resources"]).values())
+    engines = sum(net(load["engine_resources"]).values())
     generator = load["load_generator"]["cpu_seconds"]
     total = platform + engines
     spare_cores = cores - sum(idle.values())
@@ -80,6 +81,7 @@ def cpu_per_case(
         "idle_cores": cores - spare_cores,
         "load_generator_ms": 1000 * generator / settled,
         "cases_per_second_on_cores": spare_cores * settled / total if total else 0.0,
+        **{f"{name} ms": 1000 * cpu / settled for name, cpu in by_process.items()},
         "machine_busy_percent": 100 * busy / capacity if capacity else 0.0,
         # Busy time that none of the sampled processes explains: other work.
         "other_work_percent": (
@@ -116,6 +118,7 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
     if measured is not None:
         summary["cpu_per_case_at_rate"] = measured["rate"]
         summary["cpu_per_case"] = measured["cpu_per_case"]
+        summary |= _temporal_cost(temporal, measured["cpu_per_case"])
     at_target = next((load for load in loads if load["rate"] == TARGET_AT_RATE), None)
     if at_target:
         queued = at_target["spans_ms"]["submit_to_queued"]["p99"]
@@ -127,6 +130,29 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
             notified is not None and notified < TARGET_NOTIFIED_P99_MS
         )
     return summary
+
+
+def _temporal_cost(
+    temporal: dict[str, Any] | None, cpu: dict[str, float] | None
+) -> dict[str, float]:
+    """Compare the Temporal server's CPU for one case with that for one empty
+    workflow, when both were measured.
+    """
+    if not temporal or not cpu or not temporal.get("server_cpu_seconds"):
+        return {}
+    per_case = cpu.get("Temporal ms")
+    if not per_case:
+        return {}
+    per_empty = 1000 * temporal["server_cpu_seconds"] / temporal["count"]
+    ratio = per_case / per_empty
+    return {
+        "temporal_ms_per_empty_workflow": per_empty,
+        "temporal_ms_per_case": per_case,
+        "empty_workflows_per_case": ratio,
+        "temporal_bound_cases_per_second": temporal["count"]
+        / temporal["seconds"]
+        / ratio,
+    }
 
 
 def met(flag: bool) -> str:
@@ -196,6 +222,15 @@ def _summary_lines(summary: dict[str, Any], cores: int) -> list[str]:
             f"{cpu['cases_per_second_on_cores']:.1f} cases/s if CPU is the only "
             f"limit and the load generator ({cpu['load_generator_ms']:.0f} ms a "
             "case) runs elsewhere."
+        )
+    if "empty_workflows_per_case" in summary:
+        lines.append(
+            f"Temporal's server used {summary['temporal_ms_per_case']:.0f} ms of CPU "
+            f"per case and {summary['temporal_ms_per_empty_workflow']:.1f} ms per "
+            f"empty workflow: a case costs it as much as "
+            f"{summary['empty_workflows_per_case']:.0f} empty workflows, so at its "
+            f"empty-workflow rate it would carry about "
+            f"{summary['temporal_bound_cases_per_second']:.1f} cases/s."
         )
     if "target_queued_p99_met" in summary:
         lines.append(

@@ -215,6 +215,7 @@ async def drive(
     async with httpx.AsyncClient(timeout=60, limits=limits) as http:
         client = PlatformClient(ServiceUrls.from_environment(), http)
         await client.sign_in(*LOCAL_OFFICER)
+        await client.sign_in_scene_and_support()
         run = LoadRun(client, settings, video)
         ready = asyncio.Event()
         observer = asyncio.create_task(observe(run, ready))

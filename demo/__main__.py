@@ -16,8 +16,10 @@ from contracts.workflow import CaseOutcome, case_workflow_id
 from demo.client import (
     LOCAL_AUXILIARY,
     LOCAL_OFFICER,
+    LOCAL_OPERATOR,
     PlatformClient,
     ServiceUrls,
+    bearer,
     sample_case,
     sample_ruling,
 )
@@ -37,9 +39,10 @@ async def run_demo() -> CaseOutcome:
             step("recording a 12-second walk-around video (H.264, 640x360)")
             video = write_walkaround_video(Path(folder) / "scene.mp4", seconds=12)
             step(f"auxiliary officer: signing in as {LOCAL_AUXILIARY[0]}")
-            auxiliary = await client.sign_in(*LOCAL_AUXILIARY)
+            auxiliary = await client.request_token(*LOCAL_AUXILIARY)
+            client.intake_headers = bearer(auxiliary["access_token"])
             step("auxiliary officer: opening the case from the scene")
-            case_id = await client.open_case(sample_case(), client.staff_headers)
+            case_id = await client.open_case(sample_case())
             print(f"    case {case_id}, badge {auxiliary['principal']['badge_number']}")
             step(
                 "auxiliary officer: uploading the video in parts straight to storage "
@@ -77,6 +80,9 @@ async def run_demo() -> CaseOutcome:
         outcome = await asyncio.wait_for(handle.result(), timeout=120)
         assert isinstance(outcome, CaseOutcome)
         parties = len(sample_case()["parties"])
+        step(f"operator: signing in as {LOCAL_OPERATOR[0]} to read the texts sent")
+        operator = await client.request_token(*LOCAL_OPERATOR)
+        client.notify_headers = bearer(operator["access_token"])
         messages = await client.messages_after(case_id, "claim_settled", parties)
 
     print_timeline(outcome, messages)

@@ -95,44 +95,90 @@ def sample_ruling() -> dict[str, Any]:
 LOCAL_OFFICER = ("officer", "officer-local")
 LOCAL_SUPERVISOR = ("supervisor", "supervisor-local")
 LOCAL_AUXILIARY = ("auxiliary", "auxiliary-local")
+LOCAL_OPERATOR = ("operator", "operator-local")
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"}
 
 
 class PlatformClient:
+    """The platform's APIs, each called with the token of the role that uses it.
+
+    ``staff_headers`` carry the liability officer's or supervisor's token,
+    ``intake_headers`` an auxiliary officer's (who opens, films and submits cases)
+    and ``notify_headers`` an operator's (who reads the texts sent).
+    """
+
     def __init__(self, urls: ServiceUrls, http: httpx.AsyncClient) -> None:
         self.urls = urls
         self.http = http
         self.staff_headers: dict[str, str] = {}
+        self.intake_headers: dict[str, str] = {}
+        self.notify_headers: dict[str, str] = {}
 
-    async def sign_in(self, username: str, password: str) -> dict[str, Any]:
-        """Sign in at the liability service and send its token on later calls."""
+    async def request_token(self, username: str, password: str) -> dict[str, Any]:
+        """Sign in at the liability service and return the token and principal."""
         response = await self.http.post(
             f"{self.urls.liability}/auth/sign-in",
             json={"username": username, "password": password},
         )
         response.raise_for_status()
         result: dict[str, Any] = response.json()
-        self.staff_headers = {"authorization": f"Bearer {result['access_token']}"}
         return result
+
+    async def sign_in(self, username: str, password: str) -> dict[str, Any]:
+        """Sign in and send the token on later calls to the liability service."""
+        result = await self.request_token(username, password)
+        self.staff_headers = bearer(result["access_token"])
+        return result
+
+    async def sign_in_scene_and_support(
+        self,
+        auxiliary: tuple[str, str] = LOCAL_AUXILIARY,
+        operator: tuple[str, str] = LOCAL_OPERATOR,
+    ) -> None:
+        """Sign in the auxiliary officer for intake and the operator for notify."""
+        signed_in = await self.request_token(*auxiliary)
+        self.intake_headers = bearer(signed_in["access_token"])
+        signed_in = await self.request_token(*operator)
+        self.notify_headers = bearer(signed_in["access_token"])
 
     async def open_case(
         self, case: dict[str, Any], headers: dict[str, str] | None = None
     ) -> UUID:
         response = await self.http.post(
-            f"{self.urls.intake}/cases", json=case, headers=headers
+            f"{self.urls.intake}/cases",
+            json=case,
+            headers=self.intake_headers if headers is None else headers,
         )
         response.raise_for_status()
         return UUID(response.json()["case_id"])
+
+    async def intake_case(self, case_id: UUID | str) -> httpx.Response:
+        """Return intake's view of the case, read with the auxiliary officer's token."""
+        return await self.http.get(
+            f"{self.urls.intake}/cases/{case_id}", headers=self.intake_headers
+        )
+
+    async def send_party_links(self, case_id: UUID | str) -> httpx.Response:
+        return await self.http.post(
+            f"{self.urls.intake}/cases/{case_id}/party-links",
+            headers=self.intake_headers,
+        )
 
     async def upload_video(self, case_id: UUID, video: Path) -> httpx.Response:
         with video.open("rb") as file:
             return await self.http.put(
                 f"{self.urls.intake}/cases/{case_id}/video",
                 content=file.read(),
-                headers={"content-type": "video/mp4"},
+                headers={"content-type": "video/mp4", **self.intake_headers},
             )
 
     async def submit(self, case_id: UUID) -> httpx.Response:
-        return await self.http.post(f"{self.urls.intake}/cases/{case_id}/submit")
+        return await self.http.post(
+            f"{self.urls.intake}/cases/{case_id}/submit", headers=self.intake_headers
+        )
 
     async def wait_until_queued(
         self, case_id: UUID, wait_seconds: float = 60.0, poll: float = 0.2
@@ -234,7 +280,9 @@ class PlatformClient:
             await asyncio.sleep(0.2)
 
     async def messages(self, case_id: UUID) -> list[dict[str, Any]]:
-        response = await self.http.get(f"{self.urls.notify}/cases/{case_id}/messages")
+        response = await self.http.get(
+            f"{self.urls.notify}/cases/{case_id}/messages", headers=self.notify_headers
+        )
         response.raise_for_status()
         result: list[dict[str, Any]] = response.json()
         return result

@@ -16,6 +16,8 @@ class Role(StrEnum):
     """Films scenes and follows cases, but never rules."""
     INSURER = "insurer"
     """An insurer's system calling the platform."""
+    OPERATOR = "operator"
+    """Support staff: reads the text messages sent for a case."""
 
 
 class StaffPrincipal(BaseModel):

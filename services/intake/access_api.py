@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from contracts.case import Party
 from contracts.events import SmsRequested
 from identity.party_access import PartyAccessError, PartyGrant
-from services.intake.callers import Runtime
+from services.intake.callers import AuxiliaryOfficer, Runtime
 from services.intake.problems import (
     ERRORS,
     already_submitted,
@@ -70,8 +70,14 @@ def _refusal(error: PartyAccessError) -> Exception:
     status_code=status.HTTP_202_ACCEPTED,
     responses=ERRORS,
 )
-async def send_party_links(case_id: UUID, runtime: Runtime) -> LinksSent:
-    """Text each party a link to the phone page, bound to the case and that party."""
+async def send_party_links(
+    case_id: UUID, officer: AuxiliaryOfficer, runtime: Runtime
+) -> LinksSent:
+    """Text each party a link to the phone page, bound to the case and that party.
+
+    Only an auxiliary officer may send them, so nobody else can have a case's
+    parties texted again by knowing its id.
+    """
     stored = await runtime.cases.get(case_id)
     if stored is None:
         raise case_not_found(case_id)
@@ -91,7 +97,12 @@ async def send_party_links(case_id: UUID, runtime: Runtime) -> LinksSent:
             variables={"link": f"{runtime.settings.public_url()}/phone/#t={token}"},
             message_id=f"{case_id}:case_link:{party.party_id}:{uuid.uuid4().hex[:8]}",
         )
-    log.info("party links sent", case_id=str(case_id), trace_id=stored.trace_id)
+    log.info(
+        "party links sent",
+        case_id=str(case_id),
+        trace_id=stored.trace_id,
+        caller=officer.name,
+    )
     return LinksSent(
         case_id=case_id, party_ids=[p.party_id for p in stored.details.parties]
     )

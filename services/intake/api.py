@@ -25,7 +25,7 @@ from contracts.case import (
 from contracts.custody import CustodyAction
 from contracts.events import CaseSubmitted, EvidenceRejected
 from evidence import VideoRejectedError, probe_video
-from services.intake.callers import OptionalStaff
+from services.intake.callers import AuxiliaryOfficer, CaseCaller, require_consent
 from services.intake.custody import CustodyEntry
 from services.intake.eligibility import EligibilityDecision, decide
 from services.intake.problems import (
@@ -60,8 +60,7 @@ class CaseCreated(BaseModel):
     status: str
     parties: list[dict[str, str]]
     eligibility: EligibilityDecision
-    reporter_badge: str | None = Field(
-        default=None,
+    reporter_badge: str = Field(
         description="Badge number of the auxiliary officer who opened the case",
     )
 
@@ -102,9 +101,9 @@ async def check_eligibility(
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_case(
-    body: NewCase, runtime: Runtime, officer: OptionalStaff
+    body: NewCase, runtime: Runtime, officer: AuxiliaryOfficer
 ) -> CaseCreated:
-    """Open a case; parties are named A, B, C… in the order given.
+    """Open a case as an auxiliary officer; parties are named A, B, C… in order.
 
     The eligibility rules run first. A case that fails one is stored with status
     ``on_scene`` and the reasons, takes no video and never reaches the remote queue.
@@ -123,9 +122,8 @@ async def create_case(
     )
     trace_id = uuid.uuid4().hex
     case_status = await runtime.cases.create(case, trace_id, body.eligibility, decision)
-    badge = None if officer is None else officer.badge_number
-    if badge is not None:
-        await runtime.cases.set_reporter_badge(case.case_id, badge)
+    badge = officer.badge_number or ""
+    await runtime.cases.set_reporter_badge(case.case_id, badge)
     if decision.eligible:
         log.info("case opened", case_id=str(case.case_id), trace_id=trace_id)
     else:
@@ -145,7 +143,8 @@ async def create_case(
 
 
 @router.get("/{case_id}", responses=ERRORS)
-async def get_case(case_id: UUID, runtime: Runtime) -> CaseView:
+async def get_case(case_id: UUID, caller: CaseCaller, runtime: Runtime) -> CaseView:
+    """Return the case's status and video, to its parties and auxiliary officers."""
     stored = await runtime.cases.get(case_id)
     if stored is None:
         raise case_not_found(case_id)
@@ -160,7 +159,7 @@ async def get_case(case_id: UUID, runtime: Runtime) -> CaseView:
 
 @router.put("/{case_id}/video", openapi_extra=VIDEO_BODY, responses=ERRORS)
 async def upload_video(
-    case_id: UUID, request: Request, runtime: Runtime
+    case_id: UUID, request: Request, caller: CaseCaller, runtime: Runtime
 ) -> VideoAccepted:
     """Take the raw video bytes as the request body, check them and store them.
 
@@ -175,6 +174,7 @@ async def upload_video(
     replacing = stored.status == "resubmission_requested"
     if stored.status != "draft" and not replacing:
         raise already_submitted()
+    await require_consent(runtime, caller)
     declared = request.headers.get("content-length", "0")
     limit = runtime.settings.intake_max_video_bytes
     if declared.isdigit() and int(declared) > limit:
@@ -205,14 +205,12 @@ async def upload_video(
         content_type=probed.content_type,
         facts=probed.facts,
     )
-    # TODO: name the uploading party from its one-time case link once uploads
-    # carry one; until then the uploader is recorded as unidentified.
     uploaded = CustodyEntry(
         entry_id=uuid.uuid4(),
         case_id=case_id,
         action=CustodyAction.UPLOADED,
         object_key=key,
-        actor="unidentified",
+        actor=caller.name,
         occurred_at=datetime.now(UTC),
         sha256=digest,
         size_bytes=size,
@@ -233,11 +231,12 @@ async def upload_video(
 
 
 @router.post("/{case_id}/submit", responses=ERRORS)
-async def submit_case(case_id: UUID, runtime: Runtime) -> CaseView:
+async def submit_case(case_id: UUID, caller: CaseCaller, runtime: Runtime) -> CaseView:
     """Submit the case for a remote ruling; submitting twice sends nothing new."""
     stored = await runtime.cases.get(case_id)
     if stored is None:
         raise case_not_found(case_id)
+    await require_consent(runtime, caller)
     if stored.on_scene is not None:
         raise sent_on_scene(stored.on_scene)
     if stored.resubmission is not None:

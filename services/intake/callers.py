@@ -19,6 +19,7 @@ from identity.party_access import PartyAccessError, PartyGrant
 from identity.roles import Role
 from services.intake.problems import problem_response
 from services.intake.runtime import IntakeRuntime
+from services.intake.upload_problems import consent_required
 
 AUXILIARY_OFFICER = Role.AUXILIARY_OFFICER
 log = structlog.get_logger(__name__)
@@ -61,8 +62,7 @@ async def _caller(runtime: Runtime, credentials: Credentials) -> Caller:
             "请先打开短信链接并输入验证码。",
         )
     token = credentials.credentials
-    # Party session tokens are two dot-separated parts; staff JWTs have three.
-    if token.count(".") == 1:
+    if _party_token(token):
         try:
             grant = runtime.party_tokens.read(token, "session", datetime.now(UTC))
         except PartyAccessError as error:
@@ -99,8 +99,9 @@ async def _staff_caller(runtime: IntakeRuntime, token: str) -> Caller:
         raise problem_response(
             403,
             "role_not_allowed",
-            f"{staff.subject} is not an auxiliary officer, so cannot upload evidence",
-            "只有辅警可以代为上传现场证据。",
+            f"{staff.subject} is not an auxiliary officer; intake takes the staff "
+            "tokens of auxiliary officers only",
+            "只有辅警可以代为处理现场案件。",
         )
     return Caller(badge_number=staff.badge_number)
 
@@ -122,11 +123,38 @@ async def _case_caller(case_id: UUID, caller: AnyCaller) -> Caller:
 CaseCaller = Annotated[Caller, Depends(_case_caller)]
 
 
-async def _optional_staff(runtime: Runtime, credentials: Credentials) -> Caller | None:
+def _party_token(token: str) -> bool:
+    # Party session tokens are two dot-separated parts; staff JWTs have three.
+    return token.count(".") == 1
+
+
+async def _auxiliary_officer(runtime: Runtime, credentials: Credentials) -> Caller:
     if credentials is None:
-        return None
+        raise problem_response(
+            401,
+            "sign_in_required",
+            "send an auxiliary officer's staff token as a Bearer token",
+            "请辅警登录后再操作。",
+        )
+    if _party_token(credentials.credentials):
+        raise problem_response(
+            403,
+            "auxiliary_officer_required",
+            "only an auxiliary officer may open a case or send its SMS links; "
+            "a party's session cannot",
+            "只有辅警可以报案或发送短信链接。",
+        )
     return await _staff_caller(runtime, credentials.credentials)
 
 
-# An auxiliary officer's verified token when one is sent, else None.
-OptionalStaff = Annotated[Caller | None, Depends(_optional_staff)]
+# An auxiliary officer's verified staff token; a party's session is rejected.
+AuxiliaryOfficer = Annotated[Caller, Depends(_auxiliary_officer)]
+
+
+async def require_consent(runtime: IntakeRuntime, caller: Caller) -> None:
+    """Reject a party that has not consented to remote settlement; staff pass."""
+    party = caller.party
+    if party is not None and not await runtime.uploads.consented(
+        party.case_id, party.party_id
+    ):
+        raise consent_required()

@@ -11,6 +11,8 @@ from services.intake.eligibility import EligibilityDecision
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"description": description, "model": ProblemBody}
     for code, description in {
+        401: "No valid party session or staff token was sent",
+        403: "The caller may not do this, or not on this case",
         404: "The case does not exist",
         409: "The case is in a state that does not allow this",
         413: "The video or body is too large",

@@ -122,12 +122,25 @@ class CaseFile(BaseModel):
     warnings: list[EvidenceFinding] = Field(
         description="What the evidence checks flagged without rejecting the video"
     )
+    ruling_document_number: str | None = Field(
+        default=None, description="The signed ruling document, once it is issued"
+    )
+    ruling_document_url: str | None = Field(
+        default=None,
+        description="Path of the document's latest PDF, read with the same sign-in",
+    )
 
 
 class RulingResult(BaseModel):
     case_id: UUID
     status: str
     ruled_at: datetime
+
+
+def ruling_document_path(case_id: UUID, version: int | None = None) -> str:
+    """Return the API path of a case's ruling document PDF."""
+    path = f"/cases/{case_id}/document/pdf"
+    return path if version is None else f"{path}?version={version}"
 
 
 def _not_in_queue(case_id: UUID) -> HTTPException:
@@ -255,6 +268,10 @@ async def open_case(case_id: UUID, runtime: Runtime, principal: Staff) -> CaseFi
         video_url_expires_at=datetime.now(UTC) + lifetime,
         thumbnails=thumbnails,
         warnings=event.findings,
+        ruling_document_number=found.document_number,
+        ruling_document_url=ruling_document_path(case_id)
+        if found.document_number
+        else None,
     )
 
 

@@ -20,6 +20,7 @@ from contracts.events import (
     CaseEscalated,
     CaseQueued,
     CaseReconsiderationRequested,
+    CaseRuled,
     CustodyRecorded,
 )
 from decision_support import load_accident_types
@@ -30,6 +31,7 @@ from identity.authenticator import build_authenticator
 from services.liability.accident_types_api import router as accident_types_router
 from services.liability.api import router
 from services.liability.audit import AuditLog
+from services.liability.case_documents_api import router as case_documents_router
 from services.liability.claims import ClaimStore
 from services.liability.documents_api import router as documents_router
 from services.liability.handlers import subscribe_queue, subscribe_reconsiderations
@@ -60,6 +62,7 @@ def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
             [
                 CaseQueued.topic,
                 CaseEscalated.topic,
+                CaseRuled.topic,
                 CaseClosed.topic,
                 CaseReconsiderationRequested.topic,
                 CustodyRecorded.topic,
@@ -95,6 +98,7 @@ def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
     app.state.authenticator = authenticator
     app.include_router(identity_router)
     app.include_router(router)
+    app.include_router(case_documents_router)
     app.include_router(accident_types_router)
     app.include_router(documents_router)
     app.include_router(reconsideration_router)

@@ -10,6 +10,7 @@ from contracts.events import (
     CaseEscalated,
     CaseQueued,
     CaseReconsiderationRequested,
+    CaseRuled,
 )
 from services.liability.reconsiderations import ReconsiderationStore
 from services.liability.store import QueueStore
@@ -28,6 +29,23 @@ def subscribe_queue(
     @subscribe(broker, settings, "liability", CaseClosed.topic)
     async def on_case_closed(event: CaseClosed) -> None:
         await store.apply_case_closed(event)
+
+    @subscribe(broker, settings, "liability", CaseRuled.topic)
+    async def on_case_ruled(event: CaseRuled) -> None:
+        if not await store.apply_case_ruled(event):
+            # Cases ruled through another liability database, such as a test's.
+            log.info(
+                "ruling of a case not in the queue ignored",
+                case_id=str(event.case_id),
+                trace_id=event.trace_id,
+            )
+            return
+        log.info(
+            "ruling document recorded",
+            case_id=str(event.case_id),
+            trace_id=event.trace_id,
+            document_number=event.document_number,
+        )
 
     @subscribe(broker, settings, "liability", CaseEscalated.topic)
     async def on_case_escalated(event: CaseEscalated) -> None:

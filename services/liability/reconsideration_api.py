@@ -79,8 +79,10 @@ class ReconsiderationDecided(BaseModel):
     decided_at: datetime
 
 
-def _error(status_code: int, code: str, message: str) -> HTTPException:
-    return HTTPException(status_code, detail=problem(code, message))
+def _error(
+    status_code: int, code: str, message: str, message_zh: str = ""
+) -> HTTPException:
+    return HTTPException(status_code, detail=problem(code, message, message_zh))
 
 
 def _not_requested(case_id: UUID) -> HTTPException:
@@ -88,6 +90,17 @@ def _not_requested(case_id: UUID) -> HTTPException:
         404,
         "reconsideration_not_found",
         f"no reconsideration was requested for case {case_id}",
+        "该案件没有复核申请。",
+    )
+
+
+def _same_officer(status_code: int, officer_id: str) -> HTTPException:
+    return _error(
+        status_code,
+        "same_officer",
+        f"officer {officer_id} gave the first ruling; a different officer must "
+        "reconsider it",
+        "原认定民警不能办理本案复核，请由其他民警办理。",
     )
 
 
@@ -97,7 +110,10 @@ async def list_reconsiderations(
     principal: Staff,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[QueuedReconsideration]:
-    """List contested rulings waiting for a decision, longest waiting first."""
+    """List contested rulings waiting for a decision, longest waiting first.
+
+    A ruling is not listed for the officer who gave it.
+    """
     now = datetime.now(UTC)
     return [
         QueuedReconsideration(
@@ -108,7 +124,9 @@ async def list_reconsiderations(
             party_id=event.party_id,
             first_officer_id=event.ruling.officer_id,
         )
-        for event in await runtime.reconsiderations.queued(limit)
+        for event in await runtime.reconsiderations.queued(
+            limit, principal.badge_number
+        )
     ]
 
 
@@ -116,9 +134,17 @@ async def list_reconsiderations(
 async def open_reconsideration(
     case_id: UUID, runtime: Runtime, principal: Staff
 ) -> ReconsiderationFile:
+    """Open a contested ruling. Its first officer gets 403 ``same_officer``."""
     found = await runtime.reconsiderations.get(case_id)
     if found is None:
         raise _not_requested(case_id)
+    if principal.badge_number == found.first_officer_id:
+        log.info(
+            "reconsideration withheld from its first officer",
+            case_id=str(case_id),
+            officer=principal.badge_number,
+        )
+        raise _same_officer(403, found.first_officer_id)
     queued = await runtime.queue.get(case_id)
     video_url = None
     if queued is not None:
@@ -151,6 +177,7 @@ async def decide(
             "wrong_officer",
             f"the decision names officer {decision.officer_id} but you signed in "
             f"as {principal.badge_number}; decide only under your own badge",
+            "只能以本人警号作出复核结论。",
         )
     found = await runtime.reconsiderations.get(case_id)
     if found is None:
@@ -167,19 +194,15 @@ async def decide(
             "reconsideration_decided",
             f"case {case_id} was already reconsidered by officer "
             f"{found.decision.officer_id}",
+            "该案件已作出复核结论。",
         )
     if decision.officer_id == found.first_officer_id:
-        raise _error(
-            409,
-            "same_officer",
-            f"officer {decision.officer_id} gave the first ruling; a different "
-            "officer must reconsider it",
-        )
+        raise _same_officer(409, found.first_officer_id)
     if decision.ruling is not None:
         try:
             check_ruling_type(decision.ruling, runtime.accident_types)
         except AccidentTypeError as error:
-            raise _error(422, error.code, error.message) from error
+            raise _error(422, error.code, error.message, error.message_zh) from error
 
     await _deliver(runtime, case_id, decision)
     decided_at = datetime.now(UTC)
@@ -214,9 +237,10 @@ async def _deliver(
         message = cause.message if isinstance(cause, ApplicationError) else str(cause)
         kind = cause.type if isinstance(cause, ApplicationError) else None
         log.info("decision rejected by workflow", case_id=str(case_id), reason=message)
+        message_zh = "复核结论未被受理，请核对后重试。"
         if kind in _DECISION_ERRORS:
-            raise _error(422, "decision_rejected", message) from error
-        raise _error(409, "decision_rejected", message) from error
+            raise _error(422, "decision_rejected", message, message_zh) from error
+        raise _error(409, "decision_rejected", message, message_zh) from error
     except (WorkflowUpdateRPCTimeoutOrCancelledError, RPCError) as error:
         log.warning("decision not delivered", case_id=str(case_id), error=repr(error))
         raise _error(
@@ -224,5 +248,6 @@ async def _deliver(
             "workflow_unavailable",
             f"the review workflow did not answer within {timeout:g} s; send the "
             "same decision again to learn whether it was accepted",
+            "系统繁忙，请稍后重新提交同一复核结论。",
         ) from error
     return state

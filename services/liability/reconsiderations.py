@@ -35,11 +35,19 @@ class ReconsiderationStore:
             event.ruling.officer_id,
         )
 
-    async def queued(self, limit: int) -> list[CaseReconsiderationRequested]:
+    async def queued(
+        self, limit: int, excluded_officer: str
+    ) -> list[CaseReconsiderationRequested]:
+        """Return waiting requests, oldest first, except ``excluded_officer``'s rulings.
+
+        The officer who gave a ruling never reconsiders it, so it is not listed for
+        them.
+        """
         rows = await self._pool.fetch(
             "SELECT request_event FROM reconsiderations WHERE status = 'queued'"
-            " ORDER BY requested_at LIMIT $1",
+            " AND first_officer_id <> $2 ORDER BY requested_at LIMIT $1",
             limit,
+            excluded_officer,
         )
         return [
             CaseReconsiderationRequested.model_validate(row["request_event"])

@@ -8,7 +8,7 @@ import asyncpg
 from pydantic import BaseModel
 
 from common.inbox import first_delivery
-from contracts.events import CaseClosed, CaseEscalated, CaseQueued
+from contracts.events import CaseClosed, CaseEscalated, CaseQueued, CaseRuled
 from contracts.ruling import Ruling
 
 
@@ -23,6 +23,7 @@ class QueuedCaseRecord:
     lease_expires_at: datetime | None
     escalated_at: datetime | None
     urgent_at: datetime | None
+    document_number: str | None = None
 
 
 class OverdueCase(BaseModel):
@@ -42,7 +43,7 @@ _CLOSE_QUEUED = (
 )
 _COLUMNS = (
     "queued_event, status, queued_at, ruling, ruled_at, claimed_by,"
-    " lease_expires_at, escalated_at, urgent_at"
+    " lease_expires_at, escalated_at, urgent_at, document_number"
 )
 
 
@@ -57,6 +58,7 @@ def _record(row: asyncpg.Record) -> QueuedCaseRecord:
         lease_expires_at=row["lease_expires_at"],
         escalated_at=row["escalated_at"],
         urgent_at=row["urgent_at"],
+        document_number=row["document_number"],
     )
 
 
@@ -138,6 +140,26 @@ class QueueStore:
             ruling.model_dump(mode="json"),
             ruled_at,
         )
+
+    async def apply_case_ruled(self, event: CaseRuled) -> bool:
+        """Record the ruling document's number; False when the case is not here.
+
+        The event also marks the case ruled when the response to the officer's
+        ruling was lost before ``mark_ruled``. A ruling recorded from the API
+        keeps its own time. Repeating the event changes nothing.
+        """
+        updated = await self._pool.fetchval(
+            "UPDATE cases SET document_number = nullif($2, ''),"
+            " ruling = coalesce(ruling, $3), ruled_at = coalesce(ruled_at, $4),"
+            " status = 'ruled', lease_expires_at = NULL"
+            " WHERE case_id = $1 AND status IN ('queued', 'awaiting_evidence', 'ruled')"
+            " RETURNING case_id",
+            event.case_id,
+            event.document_number,
+            event.ruling.model_dump(mode="json"),
+            event.occurred_at,
+        )
+        return updated is not None
 
     async def mark_urgent(self, case_id: UUID, urgent: bool) -> bool:
         """Set or clear a queued case's urgency; False when it is not queued."""

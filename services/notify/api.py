@@ -1,4 +1,4 @@
-"""Read-only HTTP API over the messages sent, for support staff and the demo."""
+"""Read-only HTTP API over the messages sent, for support staff and supervisors."""
 
 import time
 from datetime import datetime
@@ -12,10 +12,16 @@ from pydantic import BaseModel, Field
 from common.http import problem
 from common.logging import mask_phone_numbers
 from contracts.webhooks import SIGNATURE_HEADER, verify
+from identity.api import require_role
+from identity.roles import Role, StaffPrincipal
 from services.notify.store import MessageStore
 
 router = APIRouter(tags=["messages"])
 log = structlog.get_logger(__name__)
+# Support staff handle the parties' calls about texts, and supervisors oversee cases.
+MessageReader = Annotated[
+    StaffPrincipal, Depends(require_role(Role.OPERATOR, Role.SUPERVISOR))
+]
 
 
 def _messages(request: Request) -> MessageStore:
@@ -62,9 +68,12 @@ async def post_receipt(
 
 @router.get("/cases/{case_id}/messages")
 async def list_messages(
-    case_id: UUID, store: Annotated[MessageStore, Depends(_messages)]
+    case_id: UUID,
+    reader: MessageReader,
+    store: Annotated[MessageStore, Depends(_messages)],
 ) -> list[MessageView]:
-    """List a case's text messages, phone numbers masked."""
+    """List a case's text messages with the phone numbers masked."""
+    log.info("messages read", case_id=str(case_id), reader=reader.subject)
     return [
         MessageView(**{**row, "phone": mask_phone_numbers(row["phone"])})
         for row in await store.for_case(case_id)

@@ -12,6 +12,7 @@ from common.kafka import ensure_topics, make_broker
 from common.lifecycle import consuming
 from common.logging import configure_logging
 from contracts.events import SmsRequested
+from identity.authenticator import build_authenticator
 from services.notify.api import router
 from services.notify.handlers import subscribe_sms
 from services.notify.providers import make_provider
@@ -23,6 +24,7 @@ from services.notify.templates import check_templates
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
     settings = settings or NotifySettings()
     configure_logging("notify", settings.log_level)
+    authenticator = build_authenticator(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -35,10 +37,12 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
             subscribe_sms(broker, settings, app.state.messages, provider)
             async with consuming(broker, pool):
                 yield
+        await authenticator.aclose()
 
     # A template with a variable no sender supplies fails here, before its first send.
     check_templates()
     app = FastAPI(title="Dingze notify", version="1", lifespan=lifespan)
+    app.state.authenticator = authenticator
     app.state.receipt_secret = settings.notify_receipt_secret.get_secret_value()
     app.include_router(router)
     install_common_handlers(app)

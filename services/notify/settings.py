@@ -3,9 +3,10 @@
 from pydantic import Field, SecretStr
 
 from common.settings import PlatformSettings
+from identity.settings import IdentitySettings
 
 
-class NotifySettings(PlatformSettings):
+class NotifySettings(PlatformSettings, IdentitySettings):
     notify_host: str = "127.0.0.1"
     notify_port: int = 8104
     notify_provider: str = Field(

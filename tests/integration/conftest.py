@@ -12,7 +12,13 @@ from temporalio.client import Client
 from common.migrate import SERVICE_SCHEMAS, migrate
 from common.settings import PlatformSettings
 from common.temporal import connect_temporal
-from demo.client import LOCAL_OFFICER, PlatformClient
+from demo.client import (
+    LOCAL_AUXILIARY,
+    LOCAL_OFFICER,
+    LOCAL_OPERATOR,
+    PlatformClient,
+    bearer,
+)
 from evidence.sample_video import write_walkaround_video
 from identity.tokens import create_signing_key
 from tests.support.platform import (
@@ -101,22 +107,57 @@ def platform(
         processes.stop_all()
 
 
+@pytest.fixture(scope="session")
+def scene_and_support_headers(
+    platform: PlatformProcesses,
+) -> dict[str, dict[str, str]]:
+    """Bearer headers of the auxiliary officer (intake) and the operator (notify).
+
+    Signed in once per session: scrypt makes each sign-in cost CPU time.
+    """
+    headers = {}
+    for service, (username, password) in {
+        "intake": LOCAL_AUXILIARY,
+        "notify": LOCAL_OPERATOR,
+    }.items():
+        response = httpx.post(
+            f"{platform.urls.liability}/auth/sign-in",
+            json={"username": username, "password": password},
+            timeout=60,
+        )
+        response.raise_for_status()
+        headers[service] = bearer(response.json()["access_token"])
+    return headers
+
+
+def _with_scene_and_support(
+    client: PlatformClient, headers: dict[str, dict[str, str]]
+) -> PlatformClient:
+    client.intake_headers = headers["intake"]
+    client.notify_headers = headers["notify"]
+    return client
+
+
 @pytest.fixture
-async def client(platform: PlatformProcesses) -> AsyncIterator[PlatformClient]:
-    """A phone and the local staff file's first officer, signed in."""
+async def client(
+    platform: PlatformProcesses, scene_and_support_headers: dict[str, dict[str, str]]
+) -> AsyncIterator[PlatformClient]:
+    """The first officer, an auxiliary officer and an operator, signed in."""
     async with httpx.AsyncClient(timeout=60) as http:
         client = PlatformClient(platform.urls, http)
         await client.sign_in(*LOCAL_OFFICER)
-        yield client
+        yield _with_scene_and_support(client, scene_and_support_headers)
 
 
 @pytest.fixture
-async def other_officer(platform: PlatformProcesses) -> AsyncIterator[PlatformClient]:
-    """A second officer (badge 330199), signed in."""
+async def other_officer(
+    platform: PlatformProcesses, scene_and_support_headers: dict[str, dict[str, str]]
+) -> AsyncIterator[PlatformClient]:
+    """A second officer (badge 330199), signed in, with the same helpers."""
     async with httpx.AsyncClient(timeout=60) as http:
         client = PlatformClient(platform.urls, http)
         await client.sign_in("officer2", "officer2-local")
-        yield client
+        yield _with_scene_and_support(client, scene_and_support_headers)
 
 
 @pytest.fixture

@@ -41,7 +41,7 @@ async def test_case_settles_end_to_end(
     queue_after = await client.queue()
     outcome = await case_outcome(temporal, case_id)
     messages = await client.messages_after(case_id, "claim_settled", 2)
-    intake_view = await client.http.get(f"{client.urls.intake}/cases/{case_id}")
+    intake_view = await client.intake_case(case_id)
 
     assert case_file["case"]["video"] == intake_view.json()["video"]
     assert str(case_id) in {item["case_id"] for item in queue_before}

@@ -17,9 +17,11 @@ async def test_ineligible_case_is_sent_on_scene(
     case = sample_case()
     case["eligibility"]["suspected_impaired_driving"] = True
 
-    created = await client.http.post(f"{client.urls.intake}/cases", json=case)
+    created = await client.http.post(
+        f"{client.urls.intake}/cases", json=case, headers=client.intake_headers
+    )
     case_id = created.json()["case_id"]
-    shown = await client.http.get(f"{client.urls.intake}/cases/{case_id}")
+    shown = await client.intake_case(case_id)
     upload = await client.upload_video(case_id, video)
     submitted = await client.submit(case_id)
 
@@ -66,7 +68,9 @@ async def test_four_vehicles_are_sent_on_scene(client: PlatformClient) -> None:
     fourth = dict(case["parties"][1], plate="浙B09876", phone="13933334444")
     case["parties"] += [third, fourth]
 
-    created = await client.http.post(f"{client.urls.intake}/cases", json=case)
+    created = await client.http.post(
+        f"{client.urls.intake}/cases", json=case, headers=client.intake_headers
+    )
 
     assert created.status_code == 201
     assert created.json()["status"] == "on_scene"

@@ -37,7 +37,7 @@ def _recorded_video(folder: Path, name: str, point: tuple[float, float]) -> Path
 
 
 async def _case_view(client: PlatformClient, case_id: UUID) -> dict[str, Any]:
-    response = await client.http.get(f"{client.urls.intake}/cases/{case_id}")
+    response = await client.intake_case(case_id)
     response.raise_for_status()
     result: dict[str, Any] = response.json()
     return result
@@ -186,7 +186,7 @@ async def test_custody_trail_records_every_step(
     assert actions.count("derived") == 5
     assert command.returncode == 0, stderr.decode()
     lines = stdout.decode().splitlines()
-    assert any("  uploaded  unidentified  cases/" in line for line in lines)
+    assert any("  uploaded  auxiliary officer 330501  cases/" in line for line in lines)
     assert any("  hashed  case-worker  " in line for line in lines)
     assert any("video link issued to an officer" in line for line in lines)
     assert sum(line.endswith(": ok, hash matches") for line in lines) == 6

@@ -28,7 +28,7 @@ async def _link_for_party_a(
     client: PlatformClient, settings: PlatformSettings
 ) -> tuple[UUID, str]:
     case_id = await client.open_case(sample_case())
-    sent = await client.http.post(f"{client.urls.intake}/cases/{case_id}/party-links")
+    sent = await client.send_party_links(case_id)
     assert sent.status_code == 202, sent.text
     _, body = await wait_for_sms(settings.database_url, case_id, "case_link", PHONE_A)
     return case_id, link_token(body)
@@ -148,10 +148,12 @@ async def test_expired_code_is_rejected(
 async def test_links_refused_for_on_scene_case(client: PlatformClient) -> None:
     case = sample_case()
     case["eligibility"]["anyone_injured"] = True
-    created = await client.http.post(f"{client.urls.intake}/cases", json=case)
+    created = await client.http.post(
+        f"{client.urls.intake}/cases", json=case, headers=client.intake_headers
+    )
     case_id = created.json()["case_id"]
 
-    sent = await client.http.post(f"{client.urls.intake}/cases/{case_id}/party-links")
+    sent = await client.send_party_links(case_id)
 
     assert created.json()["status"] == "on_scene"
     assert sent.status_code == 409, sent.text
@@ -164,7 +166,7 @@ async def test_links_refused_for_submitted_case(
 ) -> None:
     case_id = await submitted_case(client, video)
 
-    sent = await client.http.post(f"{client.urls.intake}/cases/{case_id}/party-links")
+    sent = await client.send_party_links(case_id)
 
     assert sent.status_code == 409, sent.text
     assert sent.json()["detail"]["code"] == "case_already_submitted"

@@ -64,7 +64,7 @@ async def _request_code(
 ) -> tuple[str, str]:
     """Open the SMS link of a new case, request the code; return case id and code."""
     case_id = await client.open_case(sample_case())
-    sent = await client.http.post(f"{client.urls.intake}/cases/{case_id}/party-links")
+    sent = await client.send_party_links(case_id)
     assert sent.status_code == 202, sent.text
     _, link_text = await wait_for_sms(
         settings.database_url, case_id, "case_link", PHONE_A
@@ -143,7 +143,7 @@ async def test_phone_page_resumes_video_after_reload(
     await expect(page.locator("#step-done")).to_contain_text("您可以离开现场")
     await page.screenshot(path=tmp_path / "3-done.png", full_page=True)
 
-    case = await client.http.get(f"{client.urls.intake}/cases/{case_id}")
+    case = await client.intake_case(case_id)
     resent = sent_parts[len(sent_before_reload) :]
     assert sent_before_reload == [1]
     assert 1 not in resent

@@ -125,7 +125,18 @@ async def test_refusal_and_reconsideration(
         json={"reason": "我也申请复核。"},
         headers=party_a,
     )
-    queued = await _wait_for_reconsideration_queue(client, case_id)
+    queued = await _wait_for_reconsideration_queue(other_officer, case_id)
+    first_officer_list = await client.http.get(
+        f"{client.urls.liability}/reconsiderations", headers=client.staff_headers
+    )
+    first_officer_file = await client.http.get(
+        f"{client.urls.liability}/reconsiderations/{case_id}",
+        headers=client.staff_headers,
+    )
+    second_officer_file = await other_officer.http.get(
+        f"{client.urls.liability}/reconsiderations/{case_id}",
+        headers=other_officer.staff_headers,
+    )
     decision_url = f"{client.urls.liability}/reconsiderations/{case_id}/decision"
     same_officer = await client.http.post(
         decision_url,
@@ -194,6 +205,14 @@ async def test_refusal_and_reconsideration(
     assert requested_again.status_code == 409
     assert requested_again.json()["detail"]["code"] == "ruling_answer_rejected"
     assert next(q for q in queued if q["case_id"] == str(case_id))["party_id"] == "B"
+    # The officer who gave the first ruling can neither list, open nor decide it.
+    assert first_officer_list.status_code == 200
+    assert str(case_id) not in {item["case_id"] for item in first_officer_list.json()}
+    assert first_officer_file.status_code == 403
+    assert first_officer_file.json()["detail"]["code"] == "same_officer"
+    assert first_officer_file.json()["detail"]["message_zh"]
+    assert second_officer_file.status_code == 200, second_officer_file.text
+    assert second_officer_file.json()["request"]["party_id"] == "B"
     assert same_officer.status_code == 409
     assert same_officer.json()["detail"]["code"] == "same_officer"
     assert borrowed_badge.status_code == 403

@@ -104,7 +104,9 @@ async def test_unknown_insurer_is_rejected_at_intake(client: PlatformClient) -> 
     case = sample_case()
     case["parties"][1]["insurer_code"] = "ZZBX"
 
-    response = await client.http.post(f"{client.urls.intake}/cases", json=case)
+    response = await client.http.post(
+        f"{client.urls.intake}/cases", json=case, headers=client.intake_headers
+    )
 
     assert response.status_code == 422
     assert "insurer code ZZBX is unknown" in response.json()["detail"][0]["msg"]
@@ -116,7 +118,7 @@ async def test_not_a_number_is_rejected_without_echo(client: PlatformClient) -> 
     response = await client.http.post(
         f"{client.urls.intake}/cases",
         content=body,
-        headers={"content-type": "application/json"},
+        headers={"content-type": "application/json", **client.intake_headers},
     )
 
     assert response.status_code == 422
@@ -128,7 +130,9 @@ async def test_oversized_body_is_rejected(client: PlatformClient) -> None:
     case = sample_case()
     case["description"] = "长" * 2_000_000
 
-    response = await client.http.post(f"{client.urls.intake}/cases", json=case)
+    response = await client.http.post(
+        f"{client.urls.intake}/cases", json=case, headers=client.intake_headers
+    )
 
     assert response.status_code == 413
     assert response.json()["detail"]["code"] == "body_too_large"

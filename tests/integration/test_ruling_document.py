@@ -1,9 +1,12 @@
 """The signed ruling document of a real case, and its public verification."""
 
+import asyncio
 import hashlib
 import io
+import uuid
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 from pypdf import PdfReader
@@ -12,10 +15,15 @@ from temporalio.client import Client
 from common.settings import PlatformSettings
 from common.storage import EvidenceStore
 from contracts.documents import IssuedDocument
-from demo.client import PlatformClient, sample_ruling
+from demo.client import (
+    LOCAL_AUXILIARY,
+    LOCAL_SUPERVISOR,
+    PlatformClient,
+    sample_ruling,
+)
 from documents.archive import DocumentArchive
 from documents.keys import load_private_key, verification_code
-from tests.support.cases import case_outcome, claimed_case
+from tests.support.cases import case_outcome, claimed_case, queued_case
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -89,6 +97,94 @@ async def test_ruled_case_document_verifies(
     assert "事故类型：追尾" in text
     assert "当事人乙承担全部责任（100%）" in text
     assert "浙A12345" in text
+
+
+async def _wait_for_document(client: PlatformClient, case_id: UUID) -> dict[str, Any]:
+    """Poll the officers' document endpoint until the document is issued."""
+    url = f"{client.urls.liability}/cases/{case_id}/document"
+    for _ in range(300):
+        response = await client.http.get(url, headers=client.staff_headers)
+        if response.status_code == 200:
+            found: dict[str, Any] = response.json()
+            return found
+        assert response.json()["detail"]["code"] == "document_not_issued"
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"the document of case {case_id} was never issued")
+
+
+async def _signed_in(
+    client: PlatformClient, account: tuple[str, str]
+) -> dict[str, str]:
+    response = await client.http.post(
+        f"{client.urls.liability}/auth/sign-in",
+        json={"username": account[0], "password": account[1]},
+    )
+    response.raise_for_status()
+    return {"authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def test_staff_read_case_document(
+    client: PlatformClient, settings: PlatformSettings, video: Path
+) -> None:
+    case_id = await claimed_case(client, video)
+    unruled_case = await queued_case(client, video)
+    ruled = await client.rule(case_id, sample_ruling())
+    assert ruled.status_code == 200, ruled.text
+    base = client.urls.liability
+    supervisor = await _signed_in(client, LOCAL_SUPERVISOR)
+    auxiliary = await _signed_in(client, LOCAL_AUXILIARY)
+
+    described = await _wait_for_document(client, case_id)
+    pdf = await client.http.get(base + described["pdf_url"], headers=supervisor)
+    case_file = await client.open_case_file(case_id)
+    anonymous = await client.http.get(f"{base}/cases/{case_id}/document/pdf")
+    not_staff = await client.http.get(
+        f"{base}/cases/{case_id}/document/pdf", headers=auxiliary
+    )
+    not_ruled = await client.http.get(
+        f"{base}/cases/{unruled_case}/document", headers=client.staff_headers
+    )
+    unknown = await client.http.get(
+        f"{base}/cases/{uuid.uuid4()}/document/pdf", headers=client.staff_headers
+    )
+    no_version = await client.http.get(
+        f"{base}/cases/{case_id}/document/pdf",
+        params={"version": 9},
+        headers=client.staff_headers,
+    )
+    audit = await client.http.get(
+        f"{base}/audit", params={"case_id": str(case_id)}, headers=supervisor
+    )
+    records = await DocumentArchive(EvidenceStore(settings)).records(
+        described["document_number"]
+    )
+    code = verification_code(
+        load_private_key(settings.document_key_file), described["document_number"]
+    )
+
+    assert described["versions"] == [1]
+    assert described["sha256"] == records[0].sha256
+    assert described["verification_code"] == code
+    assert pdf.status_code == 200, pdf.text
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert hashlib.sha256(pdf.content).hexdigest() == described["sha256"]
+    assert case_file["ruling_document_number"] == described["document_number"]
+    assert case_file["ruling_document_url"] == f"/cases/{case_id}/document/pdf"
+    assert case_file["status"] == "ruled"
+    assert anonymous.status_code == 401
+    assert anonymous.json()["detail"]["code"] == "not_signed_in"
+    assert not_staff.status_code == 403
+    assert not_staff.json()["detail"]["code"] == "role_required"
+    assert not_ruled.status_code == 409
+    assert not_ruled.json()["detail"]["code"] == "case_not_ruled"
+    assert not_ruled.json()["detail"]["message_zh"]
+    assert unknown.status_code == 404
+    assert unknown.json()["detail"]["code"] == "case_not_found"
+    assert no_version.status_code == 404
+    assert no_version.json()["detail"]["code"] == "document_version_not_found"
+    reads = [entry for entry in audit.json() if entry["action"] == "document_read"]
+    assert [entry["badge_number"] for entry in reads] == ["330001"]
+    assert reads[0]["detail"]["document_number"] == described["document_number"]
 
 
 async def test_unknown_document_is_not_genuine(client: PlatformClient) -> None:

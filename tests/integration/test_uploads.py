@@ -29,7 +29,12 @@ async def uploads(client: PlatformClient, settings: PlatformSettings) -> UploadC
     """An upload client of a new case, signed in as party A with consent given."""
     case_id = await client.open_case(sample_case())
     token = await party_session(
-        client.http, client.urls.intake, settings.database_url, case_id, PHONE_A
+        client.http,
+        client.urls.intake,
+        settings.database_url,
+        case_id,
+        PHONE_A,
+        client.intake_headers,
     )
     return UploadClient(client.http, client.urls.intake, case_id, token)
 
@@ -66,7 +71,7 @@ async def test_video_uploads_in_parts_and_resumes(
     sent = await uploads.send_parts(upload, video)
     resumed = await uploads.get(upload["upload_id"])
     completed = await uploads.complete(upload["upload_id"], sent)
-    case = await client.http.get(f"{client.urls.intake}/cases/{uploads.case_id}")
+    case = await client.intake_case(uploads.case_id)
 
     assert created.status_code == 201, created.text
     assert before.json()["parts"] == []
@@ -284,6 +289,7 @@ async def test_upload_without_consent_is_rejected(
         settings.database_url,
         case_id,
         PHONE_A,
+        client.intake_headers,
         consent=False,
     )
     uploads = UploadClient(client.http, client.urls.intake, case_id, token)
@@ -355,7 +361,7 @@ async def test_officer_without_auxiliary_role_cannot_upload(
 
     assert response.status_code == 403
     assert _problem(response)["code"] == "role_not_allowed"
-    assert _problem(response)["message_zh"] == "只有辅警可以代为上传现场证据。"
+    assert _problem(response)["message_zh"] == "只有辅警可以代为处理现场案件。"
 
 
 async def test_party_replaces_rejected_video_through_parts(
@@ -378,7 +384,12 @@ async def test_party_replaces_rejected_video_through_parts(
     assert (await client.submit(case_id)).status_code == 200
     await _wait_for_status(client, case_id, "resubmission_requested")
     token = await party_session(
-        client.http, client.urls.intake, settings.database_url, case_id, PHONE_A
+        client.http,
+        client.urls.intake,
+        settings.database_url,
+        case_id,
+        PHONE_A,
+        client.intake_headers,
     )
     uploads = UploadClient(client.http, client.urls.intake, case_id, token)
 
@@ -401,7 +412,7 @@ async def _wait_for_status(
 ) -> None:
     deadline = asyncio.get_running_loop().time() + seconds
     while asyncio.get_running_loop().time() < deadline:
-        case = await client.http.get(f"{client.urls.intake}/cases/{case_id}")
+        case = await client.intake_case(case_id)
         if case.json()["status"] == status:
             return
         await asyncio.sleep(0.3)

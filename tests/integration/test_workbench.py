@@ -2,18 +2,28 @@
 
 An officer signs in, finds the case in the queue with its waiting time, claims it,
 plays and seeks the video, sees the parties and the place, has a wrong ruling
-rejected next to the fields at fault, and rules. The case then settles.
+rejected next to the fields at fault, and rules. The page then shows the signed
+ruling document with its verification, and the case settles.
 """
 
+import base64
+import hashlib
+import io
+import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import BrowserContext, expect
+from playwright.async_api import BrowserContext, Page, expect
+from pypdf import PdfReader
 from temporalio.client import Client
 
+from common.settings import PlatformSettings
+from common.storage import EvidenceStore
 from demo.client import PlatformClient
+from documents.archive import DocumentArchive
+from documents.keys import load_public_key, public_key_path, signature_is_valid
 from tests.support.browser import chromium_context
 from tests.support.cases import case_outcome, queued_case
 from tests.support.oidc_issuer import LocalOidcIssuer
@@ -22,6 +32,16 @@ from tests.support.platform import PlatformProcesses, free_port
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
 SEEK_TO_SECONDS = 6.0
+# The workflow issues the document after the ruling, which took several seconds on
+# a loaded machine, so the page gets this long to show it.
+DOCUMENT_WAIT_MS = 90_000
+# Reads the blob URL the page links to, in the page, as base64.
+READ_LINKED_FILE = """async (url) => {
+    const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+    let binary = "";
+    for (const value of bytes) binary += String.fromCharCode(value);
+    return btoa(binary);
+}"""
 
 
 @pytest.fixture
@@ -33,11 +53,21 @@ async def browser(tmp_path: Path) -> AsyncIterator[BrowserContext]:
         yield context
 
 
+async def _linked_pdf(page: Page) -> bytes:
+    """Return the file behind the page's "open the PDF" link."""
+    href = await page.locator("#document-link").get_attribute("href")
+    assert href is not None
+    assert href.startswith("blob:")
+    encoded = await page.evaluate(READ_LINKED_FILE, href)
+    return base64.b64decode(encoded)
+
+
 async def test_officer_rules_through_workbench(
     browser: BrowserContext,
     client: PlatformClient,
     temporal: Client,
     platform: PlatformProcesses,
+    settings: PlatformSettings,
     video: Path,
 ) -> None:
     case_id = await queued_case(client, video)
@@ -97,7 +127,23 @@ async def test_officer_rules_through_workbench(
     await form.get_by_label("适用条款").fill("《道路交通安全法》第四十三条")
     await page.get_by_role("button", name="提交认定").click()
     await expect(page.locator("#ruled-text")).to_contain_text("认定已提交")
+
+    # The signed document follows: its number, the public verification, the PDF.
+    number = page.locator("#document-number")
+    await expect(number).to_have_text(
+        re.compile(r"^DZ\d{8}-[0-9A-F]{8}$"), timeout=DOCUMENT_WAIT_MS
+    )
+    verification = page.locator("#document-verification")
+    await expect(verification).to_have_attribute("data-reason", "genuine")
+    await expect(verification).to_contain_text("文件真实")
+    await expect(page.locator("#document-frame")).to_have_attribute(
+        "src", re.compile(r"^blob:")
+    )
     await page.screenshot(path=platform.log_dir / "workbench-ruled.png", full_page=True)
+    document_number = await number.inner_text()
+    pdf = await _linked_pdf(page)
+    records = await DocumentArchive(EvidenceStore(settings)).records(document_number)
+    public_key = load_public_key(public_key_path(settings.document_key_file))
     outcome = await case_outcome(temporal, case_id)
 
     assert duration == pytest.approx(8.0, abs=0.5)
@@ -106,6 +152,17 @@ async def test_officer_rules_through_workbench(
     assert outcome.outcome == "settled"
     ruled = next(e for e in outcome.timeline if e.step == "ruling accepted")
     assert ruled.detail == "officer 330102"
+    issued = next(e for e in outcome.timeline if e.step == "ruling document issued")
+    assert issued.detail.split()[0] == document_number
+    # The linked file is a real PDF of the ruling, and its signature verifies.
+    assert pdf.startswith(b"%PDF-")
+    text = "".join(sheet.extract_text() for sheet in PdfReader(io.BytesIO(pdf)).pages)
+    assert "道路交通事故认定书" in text
+    assert document_number in text
+    digest = hashlib.sha256(pdf).hexdigest()
+    signed = [record for record in records if record.sha256 == digest]
+    assert len(signed) == 1
+    assert signature_is_valid(public_key, digest, signed[0].signature)
 
 
 async def test_workbench_rejects_wrong_password(

@@ -55,14 +55,18 @@ async def party_session(
     database_url: str,
     case_id: UUID,
     phone: str,
+    officer_headers: dict[str, str],
     consent: bool = True,
 ) -> str:
     """Take a party through the SMS link and code as a phone would; return the token.
 
-    Sends the case's links, reads the link and then the code from the local SMS
-    deliveries, opens a session and, unless told otherwise, gives consent.
+    Sends the case's links as the auxiliary officer of ``officer_headers``, reads
+    the link and then the code from the local SMS deliveries, opens a session and,
+    unless told otherwise, gives consent.
     """
-    sent = await http.post(f"{intake}/cases/{case_id}/party-links")
+    sent = await http.post(
+        f"{intake}/cases/{case_id}/party-links", headers=officer_headers
+    )
     assert sent.status_code == 202, sent.text
     _, body = await wait_for_sms(database_url, case_id, "case_link", phone)
     link = link_token(body)

@@ -30,6 +30,7 @@ from documents.keys import (
     verification_code,
 )
 from documents.numbers import reconsideration_document_number, ruling_document_number
+from documents.printed import printed_verification_code
 from documents.render import DEFAULT_FONT_FILE, FontMissingError, render_pdf
 from documents.verify import verify_document
 
@@ -194,6 +195,19 @@ def test_same_content_renders_same_bytes() -> None:
     second = render_pdf(content(), "ABCDEFGH", "https://verify.example")
 
     assert hashlib.sha256(first).digest() == hashlib.sha256(second).digest()
+
+
+def test_printed_code_read_back(key: Ed25519PrivateKey) -> None:
+    document = content()
+    code = verification_code(key, document.document_number)
+    pdf = render_pdf(document, code, "https://verify.example/documents/verify")
+
+    assert printed_verification_code(pdf) == code
+
+
+def test_printed_code_absent() -> None:
+    assert printed_verification_code(b"not a pdf") is None
+    assert printed_verification_code(b"%PDF-1.4\n%%EOF\n") is None
 
 
 def test_missing_font_fails_clearly(tmp_path: Path) -> None:

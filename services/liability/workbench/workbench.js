@@ -12,6 +12,7 @@ const CATEGORIES = [
 const CATEGORY_NAMES = Object.fromEntries(CATEGORIES);
 const state = {
   token: null, principal: null, caseId: null, renewTimer: null, queueTimer: null, accidentTypes: [],
+  documentTimer: null, documentUrl: null,
 };
 const $ = (selector) => document.querySelector(selector);
 
@@ -271,6 +272,14 @@ async function openCase(caseId, claim) {
   showWarnings(file.warnings || []);
   showParties(details.parties);
   buildRulingForm(details.parties);
+  hideRulingDocument();
+  if (file.status === "ruled") {
+    $("#ruling-form").hidden = true;
+    $("#ruled").hidden = false;
+    $("#ruled-text").textContent = "该案件已作出认定。";
+    showRulingDocument(caseId);
+    return;
+  }
   keepLease(caseId, claim);
 }
 
@@ -449,13 +458,93 @@ async function submitRuling(event) {
   }
 }
 
-// The signed ruling document, once the service offers it for the case.
-async function showRulingDocument(caseId) {
-  const slot = $("#ruling-document");
-  slot.replaceChildren();
-  const result = await call("GET", `/cases/${caseId}`);
-  const url = result.ok && result.payload.ruling_document_url;
-  if (url) slot.append(Object.assign(text("a", "查看已签名的责任认定书（PDF）"), { href: url, target: "_blank" }));
+// The signed ruling document. The workflow issues it a few seconds after the
+// ruling, so the page polls until it is there. The PDF is fetched with the
+// sign-in and shown from a blob URL, because a frame cannot send the bearer token.
+const DOCUMENT_POLL_MS = 1000;
+const DOCUMENT_POLL_LIMIT = 120;
+
+function hideRulingDocument() {
+  clearTimeout(state.documentTimer);
+  if (state.documentUrl) URL.revokeObjectURL(state.documentUrl);
+  state.documentUrl = null;
+  $("#ruling-document").hidden = true;
+  $("#document-frame").removeAttribute("src");
+  $("#document-link").removeAttribute("href");
+  $("#document-progress").textContent = "";
+  $("#document-error").textContent = "";
+}
+
+async function showRulingDocument(caseId, attempt = 1) {
+  if (attempt === 1) hideRulingDocument();
+  if (state.caseId !== caseId) return;
+  const result = await call("GET", `/cases/${caseId}/document`);
+  if (state.caseId !== caseId) return;
+  const code = result.payload && result.payload.detail && result.payload.detail.code;
+  if (result.status === 409 && code === "document_not_issued" && attempt < DOCUMENT_POLL_LIMIT) {
+    $("#document-progress").textContent = `责任认定书生成中，请稍候（已等待 ${attempt} 秒）…`;
+    state.documentTimer = setTimeout(() => showRulingDocument(caseId, attempt + 1), DOCUMENT_POLL_MS);
+    return;
+  }
+  $("#document-progress").textContent = "";
+  if (!result.ok) {
+    $("#document-error").textContent = `无法取得责任认定书：${problemText(result.payload)}`;
+    return;
+  }
+  await showDocumentFile(caseId, result.payload);
+}
+
+async function showDocumentFile(caseId, issued) {
+  const response = await fetch(issued.pdf_url, {
+    headers: { authorization: `Bearer ${state.token}`, accept: "application/pdf" },
+  });
+  if (state.caseId !== caseId) return;
+  if (response.status === 401) {
+    signOut("登录已过期，请重新登录。");
+    return;
+  }
+  if (!response.ok) {
+    const payload = await response.json().catch(() => null);
+    $("#document-error").textContent = `无法下载责任认定书：${problemText(payload)}`;
+    return;
+  }
+  const bytes = await response.arrayBuffer();
+  state.documentUrl = URL.createObjectURL(new Blob([bytes], { type: "application/pdf" }));
+  $("#document-number").textContent = issued.document_number;
+  $("#document-version").textContent = `第 ${issued.version} 版（共 ${issued.versions.length} 版）`;
+  $("#document-link").href = state.documentUrl;
+  $("#document-frame").src = state.documentUrl;
+  $("#ruling-document").hidden = false;
+  await showVerification(issued, bytes);
+}
+
+// The page hashes the bytes it received and sends the hash to the public verify
+// endpoint, as anyone with the printed number and code can.
+async function showVerification(issued, bytes) {
+  const slot = $("#document-verification");
+  slot.className = "";
+  slot.removeAttribute("data-reason");
+  if (!issued.verification_code) {
+    slot.textContent = "无法从文件中读取验证码，未能核验。";
+    slot.className = "error";
+    return;
+  }
+  slot.textContent = "核验中…";
+  const digest = await crypto.subtle.digest("SHA-256", bytes);
+  const sha256 = [...new Uint8Array(digest)].map((value) => value.toString(16).padStart(2, "0")).join("");
+  const result = await call("POST", "/documents/verify", {
+    document_number: issued.document_number, code: issued.verification_code, sha256,
+  });
+  if (!result.ok) {
+    slot.textContent = `核验失败：${problemText(result.payload)}`;
+    slot.className = "error";
+    return;
+  }
+  slot.dataset.reason = result.payload.reason;
+  slot.textContent = result.payload.genuine
+    ? `核验通过：${result.payload.message_zh}`
+    : `核验未通过：${result.payload.message_zh}`;
+  slot.className = result.payload.genuine ? "ok" : "error";
 }
 
 // The case leaves the queue; the parties get a text with what to film and a link.
@@ -474,7 +563,7 @@ async function requestEvidence() {
   $("#ruled").hidden = false;
   $("#lease-info").textContent = "";
   $("#ruled-text").textContent = "已要求当事人补充证据，案件暂时移出队列，新视频通过检查后将重新排队。";
-  $("#ruling-document").replaceChildren();
+  hideRulingDocument();
 }
 
 async function release() {
@@ -484,6 +573,7 @@ async function release() {
 
 function backToQueue() {
   clearInterval(state.renewTimer);
+  hideRulingDocument();
   $("#video").removeAttribute("src");
   $("#case-panel").hidden = true;
   state.caseId = null;

@@ -79,6 +79,18 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results")
     parser.add_argument(
+        "--case-workers",
+        type=int,
+        default=1,
+        help="case worker processes (workflows, starter, outbox relay) to run",
+    )
+    parser.add_argument(
+        "--evidence-workers",
+        type=int,
+        default=1,
+        help="evidence worker processes (hashing, decoding, thumbnails) to run",
+    )
+    parser.add_argument(
         "--no-engines",
         action="store_true",
         help="skip the engines' own limits and measure only the platform",
@@ -89,6 +101,8 @@ def parse_args() -> argparse.Namespace:
         help="small sizes and one low rate, to check the harness",
     )
     args = parser.parse_args()
+    if args.case_workers < 1 or args.evidence_workers < 1:
+        parser.error("--case-workers and --evidence-workers must be 1 or more")
     if args.smoke:
         args.rates = [2.0]
         args.seconds = 3.0
@@ -254,8 +268,15 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         processes.env["DINGZE_KAFKA_TOPIC_PREFIX"] = f"bench-{run_id}."
         processes.env["DINGZE_TEMPORAL_TASK_QUEUE"] = f"cases-bench-{run_id}"
         progress(f"starting an isolated platform (logs in {log_dir})")
-        processes.start_all()
+        processes.start_all(args.case_workers, args.evidence_workers)
         sizes = SMOKE_SIZES if args.smoke else EngineSizes()
+        layout = {
+            "case workers": args.case_workers,
+            "evidence workers": args.evidence_workers,
+            "decoding processes per evidence worker": (
+                settings.evidence_decode_processes or os.cpu_count()
+            ),
+        }
         engines = engine_processes(settings)
         if engines:
             progress(f"sampling the engines' processes: {', '.join(sorted(engines))}")
@@ -270,6 +291,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                 temporal_pid=engines.get("Temporal"),
             )
         )
+        results["layout"] = layout
         with tempfile.TemporaryDirectory() as folder:
             video = write_walkaround_video(Path(folder) / "scene.mp4", seconds=6)
             size_kib = video.stat().st_size // 1024

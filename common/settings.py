@@ -93,6 +93,11 @@ class PlatformSettings(BaseSettings):
         default=None,
         description="A province's accident-type table; None uses the bundled one",
     )
+    working_days_file: Path | None = Field(
+        default=None,
+        description="JSON file of public holidays and adjusted working days by "
+        "year, used before the chinese-calendar package",
+    )
 
     def video_limits(self) -> VideoLimits:
         return VideoLimits(

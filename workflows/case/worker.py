@@ -21,6 +21,7 @@ from common.outbox import relaying
 from common.settings import PlatformSettings
 from common.storage import EvidenceStore
 from common.temporal import connect_temporal
+from common.working_days import load_working_day_calendar
 from contracts.events import ALL_EVENTS
 from decision_support import load_accident_types
 from documents.archive import DocumentArchive
@@ -53,6 +54,8 @@ async def run_worker(settings: PlatformSettings) -> None:
     broker = make_broker(settings, "case-worker")
     subscribe_case_starter(broker, client, settings)
     subscribe_resubmissions(broker, client, settings)
+    # A broken working-days file stops the worker here, before any deadline.
+    calendar = load_working_day_calendar(settings.working_days_file)
     pool = await create_pool(settings.database_url, CASE_WORKER_SCHEMA)
     evidence = EvidenceStore(settings)
     activities = CaseActivities(settings, pool)
@@ -74,8 +77,9 @@ async def run_worker(settings: PlatformSettings) -> None:
         load_accident_types(settings.accident_types_file),
         party_tokens,
         intake.public_url(),
+        calendar,
     )
-    review = ReviewActivities(settings, pool)
+    review = ReviewActivities(settings, pool, calendar)
     worker = Worker(
         client,
         task_queue=settings.temporal_task_queue,

@@ -152,6 +152,9 @@ def subscribe_insurance(
     @subscribe(broker, settings, "insurance", ClaimOpened.topic)
     async def on_claim_opened(event: ClaimOpened) -> None:
         await _check_claim_event(store, event)
+        # Recorded before the signal, so a later event of the claim finds it even
+        # while Temporal is down or after the case closed.
+        await store.record_claim_opened(event)
         relayed = await _signal_case(
             temporal,
             event.case_id,
@@ -161,7 +164,6 @@ def subscribe_insurance(
             ),
         )
         if relayed:
-            await store.record_claim_opened(event)
             log.info(
                 "claim opened", case_id=str(event.case_id), insurer=event.insurer_code
             )
@@ -169,6 +171,7 @@ def subscribe_insurance(
     @subscribe(broker, settings, "insurance", ClaimAssessed.topic)
     async def on_claim_assessed(event: ClaimAssessed) -> None:
         await _check_claim_event(store, event)
+        await store.record_claim_assessed(event)
         relayed = await _signal_case(
             temporal,
             event.case_id,
@@ -180,7 +183,6 @@ def subscribe_insurance(
             ),
         )
         if relayed:
-            await store.record_claim_assessed(event)
             log.info(
                 "claim assessed", case_id=str(event.case_id), insurer=event.insurer_code
             )
@@ -188,6 +190,7 @@ def subscribe_insurance(
     @subscribe(broker, settings, "insurance", ClaimRefused.topic)
     async def on_claim_refused(event: ClaimRefused) -> None:
         await _check_claim_event(store, event)
+        await store.record_claim_refused(event)
         relayed = await _signal_case(
             temporal,
             event.case_id,
@@ -199,7 +202,6 @@ def subscribe_insurance(
             ),
         )
         if relayed:
-            await store.record_claim_refused(event)
             log.info(
                 "claim refused", case_id=str(event.case_id), insurer=event.insurer_code
             )
@@ -217,6 +219,7 @@ def subscribe_insurance(
     @subscribe(broker, settings, "insurance", ClaimSettled.topic)
     async def on_claim_settled(event: ClaimSettled) -> None:
         await _check_claim_event(store, event)
+        await store.record_claim_settled(event)
         relayed = await _signal_case(
             temporal,
             event.case_id,
@@ -228,7 +231,6 @@ def subscribe_insurance(
             ),
         )
         if relayed:
-            await store.record_claim_settled(event)
             log.info(
                 "claim settled", case_id=str(event.case_id), insurer=event.insurer_code
             )

@@ -71,6 +71,12 @@ class PlatformSettings(BaseSettings):
     evidence_walkaround_seconds: float = Field(
         default=20, description="Duration under which a walk-around is too short"
     )
+    evidence_decode_processes: int | None = Field(
+        default=None,
+        ge=1,
+        description="Processes in which an evidence worker decodes videos; "
+        "unset means one per CPU core",
+    )
     evidence_resubmission_minutes: float = Field(
         default=120, gt=0, description="How long a party has to replace a video"
     )
@@ -86,6 +92,11 @@ class PlatformSettings(BaseSettings):
     accident_types_file: Path | None = Field(
         default=None,
         description="A province's accident-type table; None uses the bundled one",
+    )
+    working_days_file: Path | None = Field(
+        default=None,
+        description="JSON file of public holidays and adjusted working days by "
+        "year, used before the chinese-calendar package",
     )
 
     def video_limits(self) -> VideoLimits:

@@ -7,11 +7,10 @@ from typing import Any
 import asyncpg
 import structlog
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from common.outbox import add_to_outbox
 from common.settings import PlatformSettings
-from common.working_days import CalendarYearUnknownError, reconsideration_deadline
+from common.working_days import WorkingDayCalendar
 from contracts.accident_types import AccidentTypeTable
 from contracts.documents import DocumentKind, RulingDocumentContent
 from contracts.events import CaseReconsiderationRequested, CaseReconsidered, Event
@@ -35,9 +34,11 @@ class DocumentActivities:
         accident_types: AccidentTypeTable,
         party_tokens: PartyTokens,
         phone_url: str,
+        calendar: WorkingDayCalendar,
     ) -> None:
         self._issuer = issuer
         self._accident_types = accident_types
+        self._calendar = calendar
         self._party_tokens = party_tokens
         self._phone_url = phone_url.rstrip("/")
 
@@ -51,7 +52,11 @@ class DocumentActivities:
             content.kind is DocumentKind.RULING
             and content.reconsideration_deadline is None
         ):
-            changes["reconsideration_deadline"] = self._deadline_or_none(content)
+            changes["reconsideration_deadline"] = (
+                self._calendar.reconsideration_deadline(
+                    content.issued_at, case_id=str(content.case_id)
+                )
+            )
         accident_type = (
             self._accident_types.find(content.ruling.accident_type)
             if content.ruling.accident_type
@@ -79,19 +84,6 @@ class DocumentActivities:
                 links[party.party_id] = f"{self._phone_url}/phone/#t={token}"
         return DocumentIssued(document=issued, content=rendered, links=links)
 
-    def _deadline_or_none(self, content: RulingDocumentContent) -> Any:
-        # The document still goes out without a date; the review workflow keeps
-        # asking for the deadline until the calendar covers the year.
-        try:
-            return reconsideration_deadline(content.issued_at)
-        except CalendarYearUnknownError as error:
-            log.error(
-                "reconsideration deadline unknown",
-                case_id=str(content.case_id),
-                error=str(error),
-            )
-            return None
-
     def all(self) -> list[Callable[..., Any]]:
         return [self.issue_ruling_document]
 
@@ -103,20 +95,24 @@ class ReviewActivities:
     activity writes the same event id again, which the outbox skips.
     """
 
-    def __init__(self, settings: PlatformSettings, pool: asyncpg.Pool) -> None:
+    def __init__(
+        self,
+        settings: PlatformSettings,
+        pool: asyncpg.Pool,
+        calendar: WorkingDayCalendar,
+    ) -> None:
         self._settings = settings
         self._pool = pool
+        self._calendar = calendar
 
     @activity.defn
     async def count_reconsideration_deadline(self, request: DeadlineInput) -> datetime:
-        """Count the deadline, failing with the calendar's message until it knows
-        the year; the workflow's retry policy tries again every hour.
+        """Count the deadline of a document issued without one.
+
+        Documents issued while an unknown year stopped the count carry no deadline,
+        and their review workflows count it here.
         """
-        try:
-            return reconsideration_deadline(request.delivered_at)
-        except CalendarYearUnknownError as error:
-            log.error("reconsideration deadline unknown", error=str(error))
-            raise ApplicationError(str(error), type="CalendarYearUnknown") from error
+        return self._calendar.reconsideration_deadline(request.delivered_at)
 
     @activity.defn
     async def publish_reconsideration_requested(

@@ -48,8 +48,8 @@ with workflow.unsafe.imports_passed_through():
 PUBLISH_TIMEOUT = timedelta(seconds=10)
 PUBLISH_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
 DOCUMENT_TIMEOUT = timedelta(minutes=1)
-# A calendar without the year's holidays fails until the package is upgraded; an
-# hourly retry picks the upgrade up without flooding the logs.
+# Counting a deadline falls back to weekdays for an unknown year, so only outages
+# make it retry. The hourly cap keeps a long outage from flooding the logs.
 DEADLINE_RETRY = RetryPolicy(maximum_interval=timedelta(hours=1))
 # Reconsideration is to be decided within 30 days of the request.
 DECISION_DEADLINE = timedelta(days=30)

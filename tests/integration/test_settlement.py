@@ -46,6 +46,7 @@ from tests.support.insurers import (
     case_records,
     registry_command,
     signed_insurer,
+    wait_for_insurance_row,
 )
 from tests.support.phone import access_code, link_token, wait_for_sms
 from tests.support.platform import PlatformProcesses
@@ -137,15 +138,24 @@ def _event_fields(case_id: UUID, insurer: SignedInsurer) -> dict[str, object]:
 
 
 async def _open_claims(
-    http: httpx.AsyncClient, case_id: UUID, *insurers: SignedInsurer
+    http: httpx.AsyncClient,
+    settings: PlatformSettings,
+    case_id: UUID,
+    *insurers: SignedInsurer,
 ) -> None:
+    """Open each insurer's claim once insurance sent it the ruling, as insurance
+    accepts claim events only then, and wait until insurance relayed the opening.
+    """
+    database = settings.database_url
     for insurer in insurers:
+        await wait_for_insurance_row(database, "notifications", case_id, insurer.code)
         await insurer.post(
             http,
             ClaimOpened(
                 **_event_fields(case_id, insurer), claim_number=f"{insurer.code}-1"
             ),
         )
+        await wait_for_insurance_row(database, "claims", case_id, insurer.code)
 
 
 async def _assess(
@@ -194,7 +204,7 @@ async def test_settlement_refusals(
     assert ruled.status_code == 200, ruled.text
 
     # Claims opened but not yet assessed: party A signs in from the ruling SMS.
-    await _open_claims(client.http, case_id, x, y)
+    await _open_claims(client.http, settings, case_id, x, y)
     await _until(
         lambda: _state(temporal, case_id),
         lambda state: len(state.claims) == 2,
@@ -336,7 +346,7 @@ async def test_payee_account_reaches_only_its_insurer(
             case_id = await claimed_case(client, video, (x.code, y.code))
             ruled = await client.rule(case_id, sample_ruling())
             assert ruled.status_code == 200, ruled.text
-            await _open_claims(client.http, case_id, x, y)
+            await _open_claims(client.http, settings, case_id, x, y)
             await _assess(client.http, case_id, x, "A", 60_000)
             await _assess(client.http, case_id, y, "B", 140_000)
 

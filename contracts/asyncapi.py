@@ -11,12 +11,19 @@ from contracts.events import (
     ClaimOpened,
     ClaimRefused,
     ClaimSettled,
+    InsurerReminder,
+    SettlementEscalated,
 )
 from contracts.versions import current_version, schema_path
 
 # Topics that insurers publish and the platform consumes; the platform publishes
 # every other topic.
 CONSUMED_FROM_INSURERS = (ClaimOpened, ClaimAssessed, ClaimSettled, ClaimRefused)
+# Models that the platform also publishes on a second topic.
+SECOND_TOPICS = (
+    (InsurerReminder, InsurerReminder.request_topic),
+    (SettlementEscalated, SettlementEscalated.insurer_topic),
+)
 
 
 def asyncapi_document(bootstrap: str) -> dict[str, Any]:
@@ -43,6 +50,13 @@ def asyncapi_document(bootstrap: str) -> dict[str, Any]:
                 title=f"{model.topic}:send",
                 description=description,
             )
+    for model, topic in SECOND_TOPICS:
+        broker.publisher(
+            topic,
+            schema=model,
+            title=f"{topic}:send",
+            description=(model.__doc__ or "").strip(),
+        )
     specification = AsyncAPI(
         broker,
         title="Dingze events",

@@ -226,6 +226,9 @@ class InsurerReminder(Event):
     """A reminder to an insurer that has not closed its claim of a ruled case."""
 
     topic: ClassVar[str] = "insurer.{insurer_code}.reminders"
+    # The workflow publishes here. Insurance hands each reminder to its insurer
+    # alone, on ``topic`` and by webhook.
+    request_topic: ClassVar[str] = "reminder.requested"
 
     insurer_code: InsurerCode
     notified_at: datetime
@@ -240,9 +243,18 @@ class SettlementEscalated(Event):
     """Insurers stayed silent past their reminder; operators must follow up."""
 
     topic: ClassVar[str] = "settlement.escalated"
+    # Insurance sends each insurer named a copy that names that insurer alone, on
+    # this topic and by webhook.
+    insurer_topic: ClassVar[str] = "insurer.{insurer_code}.escalations"
 
     insurer_codes: list[InsurerCode]
     notified_at: datetime
+
+    @staticmethod
+    def insurer_topic_for(insurer_code: str) -> str:
+        return SettlementEscalated.insurer_topic.format(
+            insurer_code=insurer_code.lower()
+        )
 
 
 class SmsRequested(Event):

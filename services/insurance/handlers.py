@@ -23,6 +23,7 @@ from contracts.events import (
     ClaimRefused,
     ClaimSettled,
     InsurerNotification,
+    InsurerReminder,
     InsurerSettlementConfirmed,
     SettlementConfirmed,
     SettlementEscalated,
@@ -110,6 +111,23 @@ async def _signal_case(
         )
         return False
     return True
+
+
+def _log_handed(
+    message: str,
+    event: InsurerReminder | SettlementEscalated,
+    insurers: list[str],
+    inactive: list[str] | None,
+) -> None:
+    fields = {"case_id": str(event.case_id), "trace_id": event.trace_id}
+    if inactive is None:
+        log.info("event already handled", model=type(event).__name__, **fields)
+        return
+    if inactive:
+        log.warning("not sent to inactive insurers", insurers=inactive, **fields)
+    sent = sorted(set(insurers) - set(inactive))
+    if sent:
+        log.info(message, insurers=sent, **fields)
 
 
 def subscribe_insurance(
@@ -245,16 +263,6 @@ def subscribe_insurance(
             account_number=payee.account_number_masked,
         )
 
-    @subscribe(broker, settings, "insurance", SettlementEscalated.topic)
-    async def on_settlement_escalated(event: SettlementEscalated) -> None:
-        # Operators' alerting watches for this line.
-        log.error(
-            "insurers silent past reminder, settlement escalated",
-            case_id=str(event.case_id),
-            trace_id=event.trace_id,
-            insurers=event.insurer_codes,
-        )
-
     @subscribe(broker, settings, "insurance", ClaimSettled.topic)
     async def on_claim_settled(event: ClaimSettled) -> None:
         await _check_claim_event(store, event)
@@ -273,3 +281,44 @@ def subscribe_insurance(
             log.info(
                 "claim settled", case_id=str(event.case_id), insurer=event.insurer_code
             )
+
+    _subscribe_reminders(broker, settings, store)
+
+
+def _subscribe_reminders(
+    broker: KafkaBroker, settings: PlatformSettings, store: InsuranceStore
+) -> None:
+    created: set[str] = set()
+
+    async def ensure_insurer_topics(topics: list[str]) -> None:
+        missing = [topic for topic in topics if topic not in created]
+        if missing:
+            await ensure_topics(settings, missing)
+            created.update(missing)
+
+    @subscribe(broker, settings, "insurance", InsurerReminder.request_topic)
+    async def on_reminder_requested(event: InsurerReminder) -> None:
+        await ensure_insurer_topics([InsurerReminder.topic_for(event.insurer_code)])
+        inactive = await store.hand_to_insurers(event, InsurerReminder.request_topic)
+        _log_handed("insurer reminded", event, [event.insurer_code], inactive)
+
+    @subscribe(broker, settings, "insurance", SettlementEscalated.topic)
+    async def on_settlement_escalated(event: SettlementEscalated) -> None:
+        await ensure_insurer_topics(
+            [
+                SettlementEscalated.insurer_topic_for(code)
+                for code in event.insurer_codes
+            ]
+        )
+        inactive = await store.hand_to_insurers(event, SettlementEscalated.topic)
+        if inactive is None:
+            _log_handed("", event, [], None)
+            return
+        # Operators' alerting watches for this line, logged once per escalation.
+        log.error(
+            "insurers silent past reminder, settlement escalated",
+            case_id=str(event.case_id),
+            trace_id=event.trace_id,
+            insurers=event.insurer_codes,
+        )
+        _log_handed("insurers told of escalation", event, event.insurer_codes, inactive)

@@ -18,11 +18,14 @@ from contracts.events import (
     ClaimSettled,
     Event,
     InsurerNotification,
+    InsurerReminder,
     InsurerSettlementConfirmed,
     SettlementConfirmed,
+    SettlementEscalated,
 )
 from services.insurance.claim_checks import ClaimEvent, ClaimStanding
 from services.insurance.registry import RegistryEntry, registry_entries
+from services.insurance.reminders import hand_to_insurers
 from services.insurance.webhooks import queue_webhook
 
 
@@ -93,7 +96,9 @@ class InsuranceStore:
             else InsurerNotification.topic_for(notification.insurer_code),
         )
         if entry is not None and entry.webhook_url:
-            await queue_webhook(connection, notification, entry.topic)
+            await queue_webhook(
+                connection, notification, notification.insurer_code, entry.topic
+            )
 
     async def record_settlement_confirmation(self, event: SettlementConfirmed) -> bool:
         """Queue a party's confirmation for the claim's insurer alone.
@@ -142,8 +147,14 @@ class InsuranceStore:
             registry = await registry_entries(connection, [event.insurer_code])
             entry = registry.get(event.insurer_code)
             if entry is not None and entry.webhook_url:
-                await queue_webhook(connection, confirmation, topic)
+                await queue_webhook(connection, confirmation, event.insurer_code, topic)
         return True
+
+    async def hand_to_insurers(
+        self, event: InsurerReminder | SettlementEscalated, topic: str
+    ) -> list[str] | None:
+        """Queue a reminder or escalation for its insurers (see ``reminders``)."""
+        return await hand_to_insurers(self._pool, self._settings, event, topic)
 
     async def record_claim_opened(self, event: ClaimOpened) -> None:
         async with self._pool.acquire() as connection, connection.transaction():

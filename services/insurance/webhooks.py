@@ -1,7 +1,8 @@
 """HTTPS webhooks to insurers that ask for them: signed, retried, then parked.
 
-An insurer's notification or settlement confirmation is queued for its webhook in
-the transaction that writes its outbox row (``queue_webhook``).
+An insurer's notification, settlement confirmation, reminder or escalation is
+queued for its webhook in the transaction that writes its outbox row
+(``queue_webhook``).
 ``WebhookDispatcher`` posts due deliveries with the insurer's HMAC-SHA256 signature
 (``contracts/webhooks.py``) and the event's topic. A 2xx response marks a delivery
 done; any other response or a network error schedules the next try after a pause
@@ -23,7 +24,7 @@ import structlog
 
 from common.db import Connection
 from common.outages import is_unavailable
-from contracts.events import InsurerNotification, InsurerSettlementConfirmed
+from contracts.events import Event
 from contracts.webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER, TOPIC_HEADER, sign
 
 log = structlog.get_logger(__name__)
@@ -31,9 +32,7 @@ BATCH_SIZE = 20
 
 
 async def queue_webhook(
-    connection: Connection,
-    event: InsurerNotification | InsurerSettlementConfirmed,
-    topic: str,
+    connection: Connection, event: Event, insurer_code: str, topic: str
 ) -> None:
     """Queue the event for the insurer's webhook; ``topic`` goes as a header."""
     await connection.execute(
@@ -41,7 +40,7 @@ async def queue_webhook(
         " (event_id, insurer_code, case_id, payload, topic)"
         " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id, insurer_code) DO NOTHING",
         event.event_id,
-        event.insurer_code,
+        insurer_code,
         event.case_id,
         event.model_dump_json(),
         topic,

@@ -80,9 +80,11 @@ class CaseActivities:
     @activity.defn
     async def remind_insurers(self, batch: ReminderBatch) -> None:
         async with self._pool.acquire() as connection, connection.transaction():
+            # Insurance hands each reminder to its insurer, on Kafka and by webhook.
             for reminder in batch.reminders:
-                topic = InsurerReminder.topic_for(reminder.insurer_code)
-                await add_to_outbox(connection, self._settings, reminder, topic)
+                await add_to_outbox(
+                    connection, self._settings, reminder, InsurerReminder.request_topic
+                )
 
     @activity.defn
     async def publish_settlement_escalation(self, event: SettlementEscalated) -> None:

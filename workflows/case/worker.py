@@ -22,7 +22,7 @@ from common.settings import PlatformSettings
 from common.storage import EvidenceStore
 from common.temporal import connect_temporal
 from common.working_days import load_working_day_calendar
-from contracts.events import ALL_EVENTS
+from contracts.events import ALL_EVENTS, InsurerReminder
 from decision_support import load_accident_types
 from documents.archive import DocumentArchive
 from documents.issue import DocumentIssuer
@@ -49,7 +49,10 @@ async def run_worker(settings: PlatformSettings) -> None:
     await ensure_topics(
         settings,
         # Per-insurer topics are templates, created when first written.
-        [event.topic for event in ALL_EVENTS if "{" not in event.topic],
+        [
+            *(event.topic for event in ALL_EVENTS if "{" not in event.topic),
+            InsurerReminder.request_topic,
+        ],
     )
     client = await connect_temporal(settings)
     broker = make_broker(settings, "case-worker")

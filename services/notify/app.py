@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
@@ -16,6 +17,7 @@ from identity.authenticator import build_authenticator
 from services.notify.api import router
 from services.notify.handlers import subscribe_sms
 from services.notify.providers import make_provider
+from services.notify.sender import DeferredSender, sending_deferred
 from services.notify.settings import NotifySettings
 from services.notify.store import MessageStore
 from services.notify.templates import check_templates
@@ -34,8 +36,15 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
         broker = make_broker(settings, "notify")
         async with httpx.AsyncClient(timeout=10.0) as http:
             provider = make_provider(settings, pool, http)
-            subscribe_sms(broker, settings, app.state.messages, provider)
-            async with consuming(broker, pool):
+            subscribe_sms(broker, settings, pool, provider)
+            sender = DeferredSender(
+                pool,
+                provider,
+                limit=settings.notify_rate_per_number,
+                window=timedelta(seconds=settings.notify_rate_window_seconds),
+                poll_seconds=settings.notify_deferred_poll_seconds,
+            )
+            async with consuming(broker, pool), sending_deferred(sender):
                 yield
         await authenticator.aclose()
 

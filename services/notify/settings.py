@@ -28,6 +28,9 @@ class NotifySettings(PlatformSettings, IdentitySettings):
         default=5, ge=1, description="Messages to one phone number per window"
     )
     notify_rate_window_seconds: float = Field(default=60.0, gt=0)
+    notify_deferred_poll_seconds: float = Field(
+        default=1.0, gt=0, description="Seconds between scans for due deferred messages"
+    )
 
     def receipt_url(self) -> str:
         base = self.notify_public_url or f"http://127.0.0.1:{self.notify_port}"

@@ -40,7 +40,7 @@ async def test_repeated_sms_request_sends_once(
         await producer.stop()
 
     sends = await _wait_for_deliveries(settings, case_id)
-    skipped = platform.log_text("notify").count("sms already sent")
+    skipped = platform.log_text("notify").count("sms already handled")
 
     assert sends == {request.message_id: 1}
     assert skipped >= 1

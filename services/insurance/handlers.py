@@ -23,14 +23,18 @@ from contracts.events import (
     ClaimRefused,
     ClaimSettled,
     InsurerNotification,
+    InsurerSettlementConfirmed,
+    SettlementConfirmed,
     SettlementEscalated,
 )
+from contracts.settlement import SettlementConfirmedSignal
 from contracts.workflow import (
     CLAIM_ASSESSED_SIGNAL,
     CLAIM_OPENED_SIGNAL,
     CLAIM_REFUSED_SIGNAL,
     CLAIM_SETTLED_SIGNAL,
     INSURER_NOTIFIED_SIGNAL,
+    SETTLEMENT_CONFIRMED_SIGNAL,
     ClaimAssessedSignal,
     ClaimOpenedSignal,
     ClaimRefusedSignal,
@@ -180,6 +184,7 @@ def subscribe_insurance(
                 insurer_code=event.insurer_code,
                 claim_number=event.claim_number,
                 amount_cents=event.amount_cents,
+                party_id=event.party_id,
             ),
         )
         if relayed:
@@ -205,6 +210,40 @@ def subscribe_insurance(
             log.info(
                 "claim refused", case_id=str(event.case_id), insurer=event.insurer_code
             )
+
+    @subscribe(broker, settings, "insurance", SettlementConfirmed.topic)
+    async def on_settlement_confirmed(event: SettlementConfirmed) -> None:
+        topic = InsurerSettlementConfirmed.topic_for(event.insurer_code)
+        if topic not in insurer_topics:
+            await ensure_topics(settings, [topic])
+            insurer_topics.add(topic)
+        first = await store.record_settlement_confirmation(event)
+        payee = event.payee.masked()
+        # Signalled on every delivery, like the notifications: the workflow records
+        # a confirmation once, and a crash after the commit must not lose it.
+        await _signal_case(
+            temporal,
+            event.case_id,
+            SETTLEMENT_CONFIRMED_SIGNAL,
+            SettlementConfirmedSignal(
+                insurer_code=event.insurer_code,
+                claim_number=event.claim_number,
+                party_id=event.party_id,
+                amount_cents=event.amount_cents,
+                payee=payee,
+                confirmed_at=event.confirmed_at,
+            ),
+        )
+        log.info(
+            "settlement confirmation queued for insurer"
+            if first
+            else "settlement confirmation already handled",
+            case_id=str(event.case_id),
+            trace_id=event.trace_id,
+            insurer=event.insurer_code,
+            party_id=event.party_id,
+            account_number=payee.account_number_masked,
+        )
 
     @subscribe(broker, settings, "insurance", SettlementEscalated.topic)
     async def on_settlement_escalated(event: SettlementEscalated) -> None:

@@ -11,6 +11,7 @@ from documents.archive import DocumentArchive
 from identity.attempts import AttemptGuard
 from identity.party_access import OneTimeCodes, PartyTokens
 from services.intake.settings import IntakeSettings
+from services.intake.settlement_store import SettlementStore
 from services.intake.staff import StaffVerifier
 from services.intake.store import CaseStore
 from services.intake.upload_store import UploadStore
@@ -29,6 +30,7 @@ class IntakeRuntime:
     code_entries: AttemptGuard
     multipart: MultipartStorage
     uploads: UploadStore
+    settlements: SettlementStore
     # The ruling's review workflow and its documents, for the party's phone.
     temporal: Client
     documents: DocumentArchive

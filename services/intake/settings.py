@@ -1,5 +1,6 @@
 """Intake's settings."""
 
+from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -71,6 +72,14 @@ class IntakeSettings(PlatformSettings, IdentitySettings):
         description="Failed code entries from one client address within the window",
     )
     party_attempt_window_minutes: float = Field(default=60.0, gt=0)
+    # A week lets a party find the bank details without leaving a texted link
+    # usable for the whole 30 days a claim may stay open.
+    settlement_link_hours: float = Field(
+        default=168.0,
+        gt=0,
+        description="Lifetime of the settlement link texted when a claim is "
+        "assessed, in hours",
+    )
 
     def public_url(self) -> str:
         return (
@@ -104,4 +113,11 @@ class IntakeSettings(PlatformSettings, IdentitySettings):
         return (
             AttemptLimit(self.party_code_failures_per_party, window),
             AttemptLimit(self.party_code_failures_per_client, window),
+        )
+
+    def settlement_link_policy(self) -> PartyAccessPolicy:
+        """Return the party access policy with the settlement link's lifetime."""
+        return replace(
+            self.party_access_policy(),
+            link_lifetime=timedelta(hours=self.settlement_link_hours),
         )

@@ -1,5 +1,8 @@
 """An insurer's system, simulated: it opens and settles a claim for every ruling.
 
+A ruling replaced after reconsideration is logged and left alone, because the
+simulated claim of the first ruling is already settled.
+
 Run with ``python -m simulators.insurer``; it consumes the topics of the insurer
 codes in ``DINGZE_SIMULATED_INSURERS``.
 """
@@ -50,6 +53,14 @@ def subscribe_simulator(broker: KafkaBroker, settings: SimulatorSettings) -> lis
 
     @subscribe(broker, settings, "insurer-simulator", *topics)
     async def on_notification(event: InsurerNotification) -> None:
+        if event.replaces_document_number:
+            log.info(
+                "replacement ruling received by simulator",
+                case_id=str(event.case_id),
+                insurer=event.insurer_code,
+                document_number=event.document_number,
+            )
+            return
         claim_number = f"{event.insurer_code}-{str(event.case_id)[:8].upper()}"
         await publish_event(
             broker,

@@ -1,6 +1,10 @@
 """Ruled cases sent straight to insurance, and what insurers find on their topics."""
 
+import subprocess
+import sys
+import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from uuid import UUID
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -9,6 +13,7 @@ from contracts.case import Location
 from contracts.events import CaseRuled, Event, PartySummary
 from contracts.ruling import Ruling
 from demo.client import sample_ruling
+from tests.support.platform import ROOT, PlatformProcesses
 
 
 def ruled_event(case_id: UUID, insurers: tuple[str, str]) -> CaseRuled:
@@ -69,3 +74,34 @@ async def case_records(bootstrap: str, topic: str, case_id: UUID) -> list[bytes]
     finally:
         await consumer.stop()
     return found
+
+
+def registry_command(
+    platform: PlatformProcesses, *args: str, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run the registry command against the session's database."""
+    return subprocess.run(
+        [sys.executable, "-m", "services.insurance.cli", *args],
+        cwd=ROOT,
+        env=platform.env,
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=30,
+    )
+
+
+def new_insurer(platform: PlatformProcesses, webhook_url: str) -> tuple[str, str]:
+    """Register a fresh insurer with a webhook; return its code and secret."""
+    code = f"WH{uuid.uuid4().hex[:8].upper()}"
+    added = registry_command(
+        platform, "add", code, "测试财产保险", "--webhook-url", webhook_url
+    )
+    return code, added.stdout.rsplit(": ", 1)[1].strip()
+
+
+def webhook_cert_paths(platform: PlatformProcesses) -> tuple[Path, Path]:
+    return (
+        platform.log_dir / "webhook-cert.pem",
+        platform.log_dir / "webhook-key.pem",
+    )

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import asyncpg
+import psutil
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from minio import Minio
@@ -24,6 +25,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from bench.empty_workflow import EmptyWorkflow
+from bench.resources import tree_cpu_seconds
 from bench.stats import percentile
 from common.settings import PlatformSettings
 
@@ -48,6 +50,9 @@ class EngineResult:
     seconds: float
     p50_ms: float | None = None
     p99_ms: float | None = None
+    # CPU seconds the engine's own processes used during the timed part, when the
+    # engine runs on this machine.
+    server_cpu_seconds: float | None = None
 
     @property
     def rate(self) -> float:
@@ -70,7 +75,7 @@ async def _bounded(
 
 
 async def temporal_empty_workflows(
-    client: Client, run_id: str, sizes: EngineSizes
+    client: Client, run_id: str, sizes: EngineSizes, server_pid: int | None = None
 ) -> EngineResult:
     task_queue = f"bench-empty-{run_id}"
 
@@ -90,10 +95,28 @@ async def temporal_empty_workflows(
     ):
         warm_up = max(sizes.workflows // 10, 10)
         await _bounded(warm_up, sizes.concurrency, lambda i: start_and_wait(-1 - i))
+        cpu_before = _server_cpu(server_pid)
         seconds = await _bounded(sizes.workflows, sizes.concurrency, start_and_wait)
+        cpu_after = _server_cpu(server_pid)
+    server_cpu = None
+    if cpu_before is not None and cpu_after is not None:
+        server_cpu = cpu_after - cpu_before
     return EngineResult(
-        "Temporal", "empty workflow started and completed", sizes.workflows, seconds
+        "Temporal",
+        "empty workflow started and completed",
+        sizes.workflows,
+        seconds,
+        server_cpu_seconds=server_cpu,
     )
+
+
+def _server_cpu(pid: int | None) -> float | None:
+    if pid is None:
+        return None
+    try:
+        return tree_cpu_seconds(psutil.Process(pid))[0]
+    except psutil.Error:
+        return None
 
 
 async def kafka_round_trip(
@@ -268,10 +291,16 @@ async def measure_engines(  # noqa: PLR0917
     run_id: str,
     sizes: EngineSizes,
     progress: Callable[[str], None],
+    temporal_pid: int | None = None,
 ) -> list[EngineResult]:
+    """Measure each engine in turn. ``temporal_pid`` is the local Temporal server's
+    process, whose CPU the empty workflows are charged with.
+    """
     results: list[EngineResult] = []
     progress("Temporal: empty workflows")
-    results.append(await temporal_empty_workflows(temporal, run_id, sizes))
+    results.append(
+        await temporal_empty_workflows(temporal, run_id, sizes, temporal_pid)
+    )
     progress("Kafka: produce and consume")
     results.extend(await kafka_round_trip(settings, run_id, sizes))
     progress("PostgreSQL: inserts")

@@ -49,8 +49,20 @@ def table(headers: list[str], rows: Iterable[list[str]]) -> str:
 
 
 def engines_table(engines: list[dict[str, Any]]) -> str:
+    def server_ms(e: dict[str, Any]) -> float | None:
+        cpu = e.get("server_cpu_seconds")
+        return None if cpu is None else 1000 * cpu / e["count"]
+
     return table(
-        ["engine", "operation", "count", "per second", "p50 ms", "p99 ms"],
+        [
+            "engine",
+            "operation",
+            "count",
+            "per second",
+            "p50 ms",
+            "p99 ms",
+            "server CPU ms/op",
+        ],
         (
             [
                 e["engine"],
@@ -59,6 +71,7 @@ def engines_table(engines: list[dict[str, Any]]) -> str:
                 f"{e['count'] / e['seconds']:.0f}",
                 _cell(e["p50_ms"], 2),
                 _cell(e["p99_ms"], 2),
+                _cell(server_ms(e), 2),
             ]
             for e in engines
         ),
@@ -66,7 +79,7 @@ def engines_table(engines: list[dict[str, Any]]) -> str:
 
 
 def platform_table(loads: list[dict[str, Any]]) -> str:
-    headers = ["offered/s", "cases", "settled", "errors", "completed/s"]
+    headers = ["offered/s", "cases", "settled", "errors", "completed/s", "sustained"]
     for label in SPAN_LABELS.values():
         headers += [f"{label} p50", "p95", "p99"]
     rows = []
@@ -77,6 +90,7 @@ def platform_table(loads: list[dict[str, Any]]) -> str:
             str(load["settled"]),
             str(sum(load["errors"].values())),
             f"{load['completed_per_second']:.1f}",
+            "yes" if load.get("sustained") else "no",
         ]
         for span in SPAN_LABELS:
             values = load["spans_ms"][span]
@@ -88,18 +102,81 @@ def platform_table(loads: list[dict[str, Any]]) -> str:
 def resources_table(loads: list[dict[str, Any]]) -> str:
     rows = []
     for load in loads:
-        for name, usage in load["resources"].items():
-            rows.append(
-                [
-                    f"{load['rate']:g}",
-                    name,
-                    f"{usage['peak_rss_mb']:.0f}",
-                    f"{usage['peak_cpu_percent']:.0f}",
-                    f"{usage['cpu_seconds']:.1f}",
-                ]
-            )
+        settled = load["settled"]
+        kinds = [
+            ("platform", load["resources"]),
+            ("engine", load.get("engine_resources", {})),
+            ("load", {"load generator": load["load_generator"]}),
+        ]
+        for kind, usages in kinds:
+            for name, usage in usages.items():
+                per_case = 1000 * usage["cpu_seconds"] / settled if settled else None
+                rows.append(
+                    [
+                        f"{load['rate']:g}",
+                        name,
+                        kind,
+                        f"{usage['peak_rss_mb']:.0f}",
+                        f"{usage['peak_cpu_percent']:.0f}",
+                        f"{usage['cpu_seconds']:.1f}",
+                        _cell(per_case),
+                    ]
+                )
     return table(
-        ["offered/s", "process", "peak RSS MiB", "peak CPU %", "CPU seconds"], rows
+        [
+            "offered/s",
+            "process",
+            "kind",
+            "peak RSS MiB",
+            "peak CPU %",
+            "CPU seconds",
+            "CPU ms/case",
+        ],
+        rows,
+    )
+
+
+def cpu_table(loads: list[dict[str, Any]], cores: int) -> str:
+    """CPU per settled case, what the cores could carry at that cost, and how busy
+    the machine was with the load and with other work.
+
+    The platform's and engines' columns leave out what the processes use when
+    idle; "with idle" counts it in.
+    """
+    rows = []
+    for load in loads:
+        cpu = load["cpu_per_case"] or {}
+        machine = load["machine"]
+        rows.append(
+            [
+                f"{load['rate']:g}",
+                _cell(cpu.get("platform_ms")),
+                _cell(cpu.get("engines_ms")),
+                _cell(cpu.get("total_ms")),
+                _cell(cpu.get("gross_total_ms")),
+                _cell(cpu.get("cases_per_second_on_cores"), 1),
+                _cell(cpu.get("load_generator_ms")),
+                _cell(cpu.get("machine_busy_percent")),
+                _cell(cpu.get("other_work_percent")),
+                f"{machine['load_average_start']:.1f}",
+                f"{machine['load_average_peak']:.1f}",
+            ]
+        )
+    return table(
+        [
+            "offered/s",
+            "platform ms",
+            "engines ms",
+            "together ms",
+            "with idle ms",
+            f"{cores} cores carry/s",
+            "load gen ms",
+            "machine busy %",
+            "other work %",
+            "load avg start",
+            "peak",
+        ],
+        rows,
     )
 
 
@@ -125,12 +202,13 @@ def write_chart(results: dict[str, Any], path: str) -> None:
         label="completed",
     )
     temporal = results["summary"]["temporal_empty_workflows_per_second"]
-    left.axhline(
-        temporal / 2,
-        color="tab:red",
-        linestyle=":",
-        label="half Temporal's empty-workflow rate",
-    )
+    if temporal:
+        left.axhline(
+            temporal / 2,
+            color="tab:red",
+            linestyle=":",
+            label="half Temporal's empty-workflow rate",
+        )
     left.set_xlabel("offered cases/s")
     left.set_ylabel("cases/s")
     left.set_title("Case rate")

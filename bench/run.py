@@ -15,6 +15,7 @@ import asyncio
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -29,14 +30,16 @@ import asyncpg
 
 from bench import report
 from bench.engines import EngineSizes, measure_engines
-from bench.resources import ResourceSampler
+from bench.resources import ResourceSampler, engine_pids
+from bench.summary import render, saturated, summarise
 from common.migrate import migrate
 from common.settings import PlatformSettings
 from common.temporal import connect_temporal, exit_now
 from evidence.sample_video import write_walkaround_video
 from tests.support.platform import ROOT, PlatformProcesses, SessionDatabase, new_run_id
 
-FULL_RATES = [5.0, 10.0, 20.0, 50.0]
+FULL_RATES = [1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 50.0]
+LOAD_GENERATOR = "load generator"
 SMOKE_SIZES = EngineSizes(
     workflows=30,
     kafka_records=500,
@@ -45,11 +48,6 @@ SMOKE_SIZES = EngineSizes(
     objects=50,
     concurrency=16,
 )
-SUSTAINED_SHARE = 0.9  # a rate is sustained when this share of it completes
-SATURATED_SHARE = 0.5  # higher rates are skipped after one settling less than this
-TARGET_QUEUED_P99_MS = 1000
-TARGET_NOTIFIED_P99_MS = 500
-TARGET_AT_RATE = 50.0
 
 
 STARTED = time.monotonic()
@@ -63,18 +61,48 @@ def progress(text: str) -> None:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rates", type=float, nargs="+", default=FULL_RATES)
+    parser.add_argument(
+        "--rates",
+        type=float,
+        nargs="+",
+        default=FULL_RATES,
+        help="offered rates in cases a second, run from the lowest up",
+    )
     parser.add_argument(
         "--seconds", type=float, default=60.0, help="how long each rate is held"
     )
-    parser.add_argument("--drain-seconds", type=float, default=120.0)
+    parser.add_argument(
+        "--drain-seconds",
+        type=float,
+        default=120.0,
+        help="how long a rate's cases may take to settle after the last submission",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results")
+    parser.add_argument(
+        "--case-workers",
+        type=int,
+        default=1,
+        help="case worker processes (workflows, starter, outbox relay) to run",
+    )
+    parser.add_argument(
+        "--evidence-workers",
+        type=int,
+        default=1,
+        help="evidence worker processes (hashing, decoding, thumbnails) to run",
+    )
+    parser.add_argument(
+        "--no-engines",
+        action="store_true",
+        help="skip the engines' own limits and measure only the platform",
+    )
     parser.add_argument(
         "--smoke",
         action="store_true",
         help="small sizes and one low rate, to check the harness",
     )
     args = parser.parse_args()
+    if args.case_workers < 1 or args.evidence_workers < 1:
+        parser.error("--case-workers and --evidence-workers must be 1 or more")
     if args.smoke:
         args.rates = [2.0]
         args.seconds = 3.0
@@ -123,8 +151,12 @@ def run_load(  # noqa: PLR0917
     drain: float,
     video: Path,
     out: Path,
+    engines: dict[str, int] | None = None,
 ) -> dict[str, Any]:
-    """Run one rate in a load process while sampling the platform's processes."""
+    """Run one rate in a load process while sampling the platform's processes.
+
+    ``engines`` names the engines' process ids to sample as well.
+    """
     pids = {name: process.pid for name, process in processes.processes.items()}
     command = [
         sys.executable,
@@ -141,102 +173,75 @@ def run_load(  # noqa: PLR0917
         "--out",
         str(out),
     ]
-    with ResourceSampler(pids) as sampler:
-        subprocess.run(command, cwd=ROOT, env=processes.env, check=True)
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with (
+        ResourceSampler(pids) as platform_sampler,
+        ResourceSampler(engines or {}) as engine_sampler,
+        subprocess.Popen(command, cwd=ROOT, env=processes.env) as load,
+    ):
+        platform_sampler.add(LOAD_GENERATOR, load.pid)
+        if load.wait() != 0:
+            raise subprocess.CalledProcessError(load.returncode, command)
+    children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     result: dict[str, Any] = json.loads(out.read_text())
-    result["resources"] = {name: asdict(u) for name, u in sampler.usage.items()}
+    usage = platform_sampler.usage
+    generator = usage.pop(LOAD_GENERATOR)
+    # The sampler cannot read an ended process; the kernel's account of the
+    # waited-for load process is exact.
+    generator.cpu_seconds = sum(
+        getattr(children_after, field) - getattr(children_before, field)
+        for field in ("ru_utime", "ru_stime")
+    )
+    result["resources"] = {name: asdict(u) for name, u in usage.items()}
+    result["engine_resources"] = {
+        name: asdict(u) for name, u in engine_sampler.usage.items()
+    }
+    result["load_generator"] = asdict(generator)
+    result["machine"] = asdict(platform_sampler.machine)
     return result
 
 
-def saturated(load: dict[str, Any]) -> bool:
-    """Return whether a rate left so many cases unsettled that a higher one is moot."""
-    settled: int = load["settled"]
-    offered: int = load["offered"]
-    return settled < SATURATED_SHARE * offered
-
-
-def summarise(results: dict[str, Any]) -> dict[str, Any]:
-    temporal = next(e for e in results["engines"] if e["engine"] == "Temporal")
-    temporal_rate = temporal["count"] / temporal["seconds"]
-    sustained = [
-        load["completed_per_second"]
-        for load in results["platform"]
-        if not load["errors"]
-        and load["settled"] == load["offered"]
-        and load["completed_per_second"] >= SUSTAINED_SHARE * load["rate"]
-    ]
-    best = max(sustained, default=0.0)
-    at_target = next(
-        (load for load in results["platform"] if load["rate"] == TARGET_AT_RATE), None
-    )
-    summary: dict[str, Any] = {
-        "temporal_empty_workflows_per_second": temporal_rate,
-        "best_sustained_cases_per_second": best,
-        "ratio_to_temporal": best / temporal_rate if temporal_rate else 0.0,
-        "target_half_of_temporal_met": best >= temporal_rate / 2,
+def measure_idle(
+    processes: PlatformProcesses, engines: dict[str, int], seconds: float
+) -> dict[str, float]:
+    """Return the CPU seconds a second that each process uses with no load."""
+    pids = {name: process.pid for name, process in processes.processes.items()}
+    with ResourceSampler({**pids, **engines}) as sampler:
+        time.sleep(seconds)
+    return {
+        name: usage.cpu_seconds / sampler.machine.seconds
+        for name, usage in sampler.usage.items()
     }
-    if at_target:
-        queued = at_target["spans_ms"]["submit_to_queued"]["p99"]
-        notified = at_target["spans_ms"]["ruling_to_insurers_notified"]["p99"]
-        summary["target_queued_p99_met"] = (
-            queued is not None and queued < TARGET_QUEUED_P99_MS
-        )
-        summary["target_notified_p99_met"] = (
-            notified is not None and notified < TARGET_NOTIFIED_P99_MS
-        )
-    return summary
 
 
-def met(flag: bool) -> str:
-    return "met" if flag else "missed"
-
-
-def render(results: dict[str, Any]) -> str:
-    machine = results["machine"]
-    summary = results["summary"]
-    lines = [
-        f"Machine: {machine['cores']} cores, {machine['platform']}",
-        "Versions: " + ", ".join(f"{k} {v}" for k, v in results["versions"].items()),
-        "",
-        "Engines (one client process each, same machine, same run)",
-        report.engines_table(results["engines"]),
-        "",
-        "Platform (cases through the real APIs; a case counts when it settles)",
-        report.platform_table(results["platform"]),
-        "",
-        "Platform processes at each rate",
-        report.resources_table(results["platform"]),
-        "",
-        f"Best sustained case rate: {summary['best_sustained_cases_per_second']:.1f}/s;"
-        f" Temporal empty workflows: "
-        f"{summary['temporal_empty_workflows_per_second']:.1f}/s;"
-        f" ratio {summary['ratio_to_temporal']:.3f}"
-        f" (target ≥ 0.5: {met(summary['target_half_of_temporal_met'])})",
-    ]
-    if "target_queued_p99_met" in summary:
-        lines.append(
-            f"At {TARGET_AT_RATE:g}/s: submit→queued p99 < {TARGET_QUEUED_P99_MS} ms "
-            f"{'met' if summary['target_queued_p99_met'] else 'missed'}; "
-            f"ruling→insurers p99 < {TARGET_NOTIFIED_P99_MS} ms "
-            f"{'met' if summary['target_notified_p99_met'] else 'missed'}"
-        )
-    if results["skipped_rates"]:
-        skipped = ", ".join(f"{rate:g}" for rate in results["skipped_rates"])
-        lines.append(f"Skipped rates (cases/s): {skipped}, after a saturated rate")
-    errors = report.errors_lines(results["platform"])
-    if errors:
-        lines += ["", "Errors:", *errors]
-    return "\n".join(lines)
+def engine_processes(settings: PlatformSettings) -> dict[str, int]:
+    """Find the local processes of the engines the platform uses, by their ports."""
+    return engine_pids(
+        {
+            "Kafka": settings.kafka_bootstrap.split(",")[0],
+            "PostgreSQL": settings.database_url,
+            "S3 (SeaweedFS)": settings.s3_endpoint,
+            "Temporal": settings.temporal_address,
+        }
+    )
 
 
 async def engine_part(
-    sizes: EngineSizes, settings: PlatformSettings, database_url: str, run_id: str
+    sizes: EngineSizes,
+    settings: PlatformSettings,
+    database_url: str,
+    run_id: str,
+    *,
+    measure_limits: bool = True,
+    temporal_pid: int | None = None,
 ) -> dict[str, Any]:
     """Measure the engines and start the results with the machine and versions."""
-    temporal = await connect_temporal(settings)
-    engines = await measure_engines(
-        settings, temporal, database_url, run_id, sizes, progress
-    )
+    engines = []
+    if measure_limits:
+        temporal = await connect_temporal(settings)
+        engines = await measure_engines(
+            settings, temporal, database_url, run_id, sizes, progress, temporal_pid
+        )
     return {
         "machine": {
             "cores": os.cpu_count(),
@@ -263,9 +268,30 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         processes.env["DINGZE_KAFKA_TOPIC_PREFIX"] = f"bench-{run_id}."
         processes.env["DINGZE_TEMPORAL_TASK_QUEUE"] = f"cases-bench-{run_id}"
         progress(f"starting an isolated platform (logs in {log_dir})")
-        processes.start_all()
+        processes.start_all(args.case_workers, args.evidence_workers)
         sizes = SMOKE_SIZES if args.smoke else EngineSizes()
-        results = asyncio.run(engine_part(sizes, settings, database.url, run_id))
+        layout = {
+            "case workers": args.case_workers,
+            "evidence workers": args.evidence_workers,
+            "decoding processes per evidence worker": (
+                settings.evidence_decode_processes or os.cpu_count()
+            ),
+        }
+        engines = engine_processes(settings)
+        if engines:
+            progress(f"sampling the engines' processes: {', '.join(sorted(engines))}")
+        limits = not args.no_engines
+        results = asyncio.run(
+            engine_part(
+                sizes,
+                settings,
+                database.url,
+                run_id,
+                measure_limits=limits,
+                temporal_pid=engines.get("Temporal"),
+            )
+        )
+        results["layout"] = layout
         with tempfile.TemporaryDirectory() as folder:
             video = write_walkaround_video(Path(folder) / "scene.mp4", seconds=6)
             size_kib = video.stat().st_size // 1024
@@ -274,6 +300,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             run_load(
                 processes, 2.0, warm_up_seconds, 60.0, video, Path(folder) / "warm.json"
             )
+            idle_seconds = 2.0 if args.smoke else 10.0
+            progress(f"measuring the idle platform's CPU for {idle_seconds:g} s")
+            results["idle_cpu"] = measure_idle(processes, engines, idle_seconds)
             for rate in sorted(args.rates):
                 if results["platform"] and saturated(results["platform"][-1]):
                     progress(f"skipping {rate:g} cases/s: the last rate saturated")
@@ -288,6 +317,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                         args.drain_seconds,
                         video,
                         Path(folder) / f"rate-{rate:g}.json",
+                        engines,
                     )
                 )
         return results

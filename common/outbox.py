@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import asyncpg
 import structlog
+from aiokafka.structs import RecordMetadata
 from faststream.kafka import KafkaBroker
 
 from common.db import Connection, create_pool
@@ -105,8 +106,23 @@ class OutboxRelay:
                 " ORDER BY position LIMIT $1 FOR UPDATE",
                 BATCH_SIZE,
             )
+            # Hand every row to the producer in order, then wait for all the
+            # acknowledgements at once: one round trip to Kafka for the batch
+            # rather than one a row. The producer keeps the order of each
+            # partition, and a failed send leaves the whole batch unsent.
+            deliveries = [await self._publish(OutboxRow(**dict(row))) for row in rows]
+            outcomes = await asyncio.gather(*deliveries, return_exceptions=True)
+            failures = [o for o in outcomes if isinstance(o, BaseException)]
+            if failures:
+                raise failures[0]
             for row in rows:
-                await self._publish(OutboxRow(**dict(row)))
+                log.info(
+                    "event published",
+                    topic=row["topic"],
+                    event_id=row["event_id"],
+                    case_id=row["message_key"],
+                    trace_id=row["trace_id"],
+                )
             if rows:
                 await connection.execute(
                     "UPDATE outbox SET sent_at = now() WHERE position = ANY($1)",
@@ -114,8 +130,9 @@ class OutboxRelay:
                 )
         return len(rows)
 
-    async def _publish(self, row: OutboxRow) -> None:
-        await self._broker.publish(
+    async def _publish(self, row: OutboxRow) -> "asyncio.Future[RecordMetadata]":
+        """Queue one row in the producer; the future resolves on Kafka's ack."""
+        delivery: asyncio.Future[RecordMetadata] = await self._broker.publish(
             row.payload.encode(),
             topic=row.topic,
             key=row.message_key.encode(),
@@ -124,14 +141,9 @@ class OutboxRelay:
                 "event-id": row.event_id,
                 "trace-id": row.trace_id,
             },
+            no_confirm=True,
         )
-        log.info(
-            "event published",
-            topic=row.topic,
-            event_id=row.event_id,
-            case_id=row.message_key,
-            trace_id=row.trace_id,
-        )
+        return delivery
 
     async def run(self) -> None:
         """Relay until cancelled: at each commit notice, and every poll interval."""

@@ -71,6 +71,12 @@ class PlatformSettings(BaseSettings):
     evidence_walkaround_seconds: float = Field(
         default=20, description="Duration under which a walk-around is too short"
     )
+    evidence_decode_processes: int | None = Field(
+        default=None,
+        ge=1,
+        description="Processes in which an evidence worker decodes videos; "
+        "unset means one per CPU core",
+    )
     evidence_resubmission_minutes: float = Field(
         default=120, gt=0, description="How long a party has to replace a video"
     )

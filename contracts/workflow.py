@@ -35,6 +35,15 @@ def case_workflow_id(case_id: UUID | str) -> str:
     return f"case-{case_id}"
 
 
+def evidence_task_queue(case_task_queue: str) -> str:
+    """Return the task queue of the evidence checks of cases on ``case_task_queue``.
+
+    The checks decode video, so evidence workers serve them apart from the
+    workflow workers, and each kind scales on its own.
+    """
+    return f"{case_task_queue}-evidence"
+
+
 class CaseStage(StrEnum):
     """The stage a case has reached in its workflow."""
 

@@ -1,9 +1,11 @@
 """Run the application's processes under the local stack's supervisord.
 
-``up`` writes ``.stack/programs/app.conf`` with the four services, the case worker
-and the insurer simulator in group ``app``. It applies the file and waits until each
-process is ready. ``down`` stops and removes the group. The processes read the
-``DINGZE_*`` settings of the environment this script runs in.
+``up`` writes ``.stack/programs/app.conf`` with the four services, the case
+workers, the evidence workers and the insurer simulator in group ``app``. It applies
+the file and waits until each process is ready. ``down`` stops and removes the
+group. The processes read the ``DINGZE_*`` settings of the environment this script
+runs in; ``DINGZE_CASE_WORKERS`` and ``DINGZE_EVIDENCE_WORKERS`` (1 each by
+default) set how many workers of each kind run.
 """
 
 import argparse
@@ -27,19 +29,49 @@ HTTP_SERVICES = {
     "insurance": ("DINGZE_INSURANCE_PORT", 8103),
     "notify": ("DINGZE_NOTIFY_PORT", 8104),
 }
-BACKGROUND = {
-    "case-worker": ("workflows.case", "case worker started"),
-    "insurer-simulator": ("simulators.insurer", "insurer simulator started"),
+# Each worker kind: its module, the line it logs once ready, and the variable that
+# sets how many run.
+WORKERS = {
+    "case-worker": ("workflows.case", "case worker started", "DINGZE_CASE_WORKERS"),
+    "evidence-worker": (
+        "workflows.evidence",
+        "evidence worker started",
+        "DINGZE_EVIDENCE_WORKERS",
+    ),
 }
 READY_SECONDS = 90.0
 CODE_FOLDERS = (
     "common",
     "contracts",
+    "decision_support",
+    "documents",
+    "evidence",
     "identity",
     "services",
     "simulators",
     "workflows",
 )
+
+
+def _count(variable: str) -> int:
+    value = os.environ.get(variable, "1")
+    if not value.isdigit() or int(value) < 1:
+        raise StackError(f"{variable} must be a whole number ≥ 1, not {value!r}")
+    return int(value)
+
+
+def background_processes() -> dict[str, tuple[str, str]]:
+    """Return each process without an HTTP port: its module and its ready line.
+
+    A second and later worker of a kind get ``-2``, ``-3``… after the kind's name.
+    """
+    processes = {}
+    for kind, (module, ready, variable) in WORKERS.items():
+        for index in range(1, _count(variable) + 1):
+            name = kind if index == 1 else f"{kind}-{index}"
+            processes[name] = (module, ready)
+    processes["insurer-simulator"] = ("simulators.insurer", "insurer simulator started")
+    return processes
 
 
 def _program(name: str, module: str, logs: Path) -> list[str]:
@@ -79,7 +111,7 @@ def code_fingerprint() -> str:
 
 def render(logs: Path) -> str:
     modules = {name: f"services.{name}" for name in HTTP_SERVICES}
-    modules |= {name: module for name, (module, _) in BACKGROUND.items()}
+    modules |= {name: module for name, (module, _) in background_processes().items()}
     lines = [
         "; Written by deploy/local/app_processes.py.",
         # A new fingerprint makes the file differ, so changed code is restarted.
@@ -120,10 +152,11 @@ def up() -> None:
         raise StackError("the stack is not running: run make stack-up first")
     conf = supervisor.programs_dir / "app.conf"
     expected = render(config.logs_dir)
+    background = background_processes()
     states = supervisor.process_states()
     running = all(
         states.get(f"{GROUP}:{name}", {}).get("statename") == "RUNNING"
-        for name in [*HTTP_SERVICES, *BACKGROUND]
+        for name in [*HTTP_SERVICES, *background]
     )
     if conf.exists() and conf.read_text() == expected and running:
         print("services: already running")
@@ -138,12 +171,12 @@ def up() -> None:
     conf.write_text(expected)
     rpc.supervisor.reloadConfig()
     rpc.supervisor.addProcessGroup(GROUP)
-    offsets = {name: _log_size(config.logs_dir / f"{name}.log") for name in BACKGROUND}
+    offsets = {name: _log_size(config.logs_dir / f"{name}.log") for name in background}
     rpc.supervisor.startProcessGroup(GROUP, True)
     print("services: started, waiting until ready", flush=True)
 
     deadline = time.monotonic() + READY_SECONDS
-    pending = set(HTTP_SERVICES) | set(BACKGROUND)
+    pending = set(HTTP_SERVICES) | set(background)
     while pending:
         for name in sorted(pending):
             if name in HTTP_SERVICES:
@@ -151,7 +184,7 @@ def up() -> None:
                 ready = _http_ready(int(os.environ.get(variable, default)))
             else:
                 log = config.logs_dir / f"{name}.log"
-                ready = _log_contains(log, BACKGROUND[name][1], offsets[name])
+                ready = _log_contains(log, background[name][1], offsets[name])
             if ready:
                 print(f"  {name:<18} ready", flush=True)
                 pending.discard(name)

@@ -1,6 +1,7 @@
 """A case from the phone to settled claims, through every real hop."""
 
 import asyncio
+import hashlib
 from pathlib import Path
 from uuid import UUID
 
@@ -110,6 +111,27 @@ async def test_case_finishes_after_worker_is_killed(
     assert outcome.outcome == "settled"
     assert len(sends) == len(EXPECTED_TEMPLATES) * 2
     assert set(sends.values()) == {1}
+
+
+async def test_case_is_checked_after_evidence_worker_is_killed(
+    client: PlatformClient, platform: PlatformProcesses, video: Path
+) -> None:
+    case_id = await submitted_case(client, video)
+    platform.kill("evidence")
+    platform.start("evidence", "workflows.evidence")
+    platform.wait_for_log("evidence", "evidence worker started")
+
+    # A check the killed worker held is retried once its heartbeat times out.
+    case_file = await client.wait_until_queued(case_id, wait_seconds=120)
+    thumbnail = await client.http.get(case_file["thumbnails"][0]["url"])
+
+    assert (
+        case_file["case"]["video"]["sha256"]
+        == hashlib.sha256(video.read_bytes()).hexdigest()
+    )
+    assert len(case_file["thumbnails"]) == 5
+    assert thumbnail.status_code == 200
+    assert thumbnail.content[:2] == b"\xff\xd8"
 
 
 def test_logs_carry_no_full_phone_number(platform: PlatformProcesses) -> None:

@@ -1,4 +1,4 @@
-"""Run the four services, the case worker and the insurer simulator as real processes.
+"""Run the four services, the workers and the insurer simulator as real processes.
 
 Each test session gets its own database, topic prefix, consumer groups and task queue,
 so it shares the stack's engines with a running demo without taking its messages or
@@ -36,6 +36,11 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def numbered(name: str, count: int) -> list[str]:
+    """Name ``count`` copies of a process: ``name``, then ``name-2``, ``name-3``…"""
+    return [name if index == 1 else f"{name}-{index}" for index in range(1, count + 1)]
 
 
 def new_run_id() -> str:
@@ -139,14 +144,28 @@ class PlatformProcesses:
             stderr=subprocess.STDOUT,
         )
 
-    def start_all(self) -> None:
+    def start_all(self, case_workers: int = 1, evidence_workers: int = 1) -> None:
+        """Start the services, the workers and the insurer simulator.
+
+        The first case worker is named ``worker`` and the first evidence worker
+        ``evidence``; more of either get ``-2``, ``-3``… after the name.
+        """
         for name in ("intake", "liability", "insurance", "notify"):
             self.start(name, f"services.{name}")
-        self.start("worker", "workflows.case")
+        workers = {
+            **dict.fromkeys(numbered("worker", case_workers), "workflows.case"),
+            **dict.fromkeys(
+                numbered("evidence", evidence_workers), "workflows.evidence"
+            ),
+        }
+        for name, module in workers.items():
+            self.start(name, module)
         self.start("simulator", "simulators.insurer")
         for name in ("intake", "liability", "insurance", "notify"):
             self.wait_healthy(name)
-        self.wait_for_log("worker", "case worker started")
+        for name, module in workers.items():
+            kind = "case" if module == "workflows.case" else "evidence"
+            self.wait_for_log(name, f"{kind} worker started")
         self.wait_for_log("simulator", "insurer simulator started")
 
     def wait_healthy(self, name: str, timeout: float = START_TIMEOUT_SECONDS) -> None:

@@ -1,6 +1,7 @@
 """The case workflow's decisions, with activities replaced by recording stand-ins."""
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -42,6 +43,7 @@ from contracts.workflow import (
     EvidenceResubmittedSignal,
     InsurerNotified,
     SubmitRulingInput,
+    evidence_task_queue,
 )
 from demo.client import sample_case, sample_ruling
 from workflows.case.models import (
@@ -95,6 +97,7 @@ class StandInActivities:
         self.examinations = examinations or [ACCEPTED]
         self.stored_sha256 = stored_sha256
         self.examined: list[str] = []
+        self.evidence_task_queues: list[str] = []
         self.rejections: list[EvidenceRejected] = []
         self.queued: list[CaseQueued] = []
         self.sms: list[str] = []
@@ -113,6 +116,7 @@ class StandInActivities:
 
     @activity.defn(name="hash_evidence")
     async def hash_evidence(self, request: HashEvidenceInput) -> HashEvidenceResult:
+        self.evidence_task_queues.append(activity.info().task_queue)
         sha256 = self.stored_sha256 or request.video.sha256
         return HashEvidenceResult(sha256=sha256, size_bytes=request.video.size_bytes)
 
@@ -120,6 +124,7 @@ class StandInActivities:
     async def examine_evidence(
         self, request: ExamineEvidenceInput
     ) -> ExamineEvidenceResult:
+        self.evidence_task_queues.append(activity.info().task_queue)
         self.examined.append(request.video.object_key)
         index = min(len(self.examined), len(self.examinations)) - 1
         return self.examinations[index]
@@ -194,13 +199,16 @@ class StandInActivities:
     async def publish_settlement_escalation(self, event: SettlementEscalated) -> None:
         self.published.append(f"{event.topic}:{','.join(event.insurer_codes)}")
 
+    def evidence(self) -> list[Callable[..., Any]]:
+        """The activities that the evidence worker serves on its own queue."""
+        return [self.hash_evidence, self.examine_evidence]
+
     def all(self) -> list[Callable[..., Any]]:
+        """The activities that the case worker serves on the case queue."""
         return [
             self.remind_insurers,
             self.publish_settlement_escalation,
             self.check_evidence,
-            self.hash_evidence,
-            self.examine_evidence,
             self.request_resubmission,
             self.queue_for_officer,
             self.publish_escalation,
@@ -290,17 +298,43 @@ async def _settle_claim(
     )
 
 
+class _Workers:
+    """A case worker and an evidence worker, started and stopped together."""
+
+    def __init__(self, *workers: Worker) -> None:
+        self._workers = workers
+        self._stack = contextlib.AsyncExitStack()
+
+    async def __aenter__(self) -> "_Workers":
+        for worker in self._workers:
+            await self._stack.enter_async_context(worker)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._stack.aclose()
+
+
 def _worker(
     environment: WorkflowEnvironment, activities: StandInActivities
-) -> tuple[Worker, str]:
+) -> tuple[_Workers, str]:
+    """Return the workers of a fresh case queue and that queue's name.
+
+    The evidence stand-ins are registered only on the evidence queue, so a check
+    scheduled on the case queue would fail there and never finish.
+    """
     task_queue = f"test-{uuid.uuid4()}"
-    worker = Worker(
+    case_worker = Worker(
         environment.client,
         task_queue=task_queue,
         workflows=[RemoteLiabilityCaseWorkflow, RulingReviewWorkflow],
         activities=activities.all(),
     )
-    return worker, task_queue
+    evidence_worker = Worker(
+        environment.client,
+        task_queue=evidence_task_queue(task_queue),
+        activities=activities.evidence(),
+    )
+    return _Workers(case_worker, evidence_worker), task_queue
 
 
 async def test_case_settles_after_ruling_and_claims(
@@ -338,6 +372,32 @@ async def test_case_settles_after_ruling_and_claims(
     steps = [entry.step for entry in outcome.timeline]
     assert "ruling document issued" in steps
     assert "ruling review started" in steps
+
+
+async def test_evidence_checks_run_on_evidence_queue(
+    dev_server: WorkflowEnvironment,
+) -> None:
+    activities = StandInActivities()
+    worker, task_queue = _worker(dev_server, activities)
+    async with worker:
+        handle = await _start(dev_server, task_queue)
+        await _wait_for_stage(handle, CaseStage.AWAITING_RULING)
+        history = await handle.fetch_history()
+
+    scheduled = {
+        event.activity_task_scheduled_event_attributes.activity_type.name: (
+            event.activity_task_scheduled_event_attributes.task_queue.name
+        )
+        for event in history.events
+        if event.HasField("activity_task_scheduled_event_attributes")
+    }
+    assert activities.evidence_task_queues == [
+        f"{task_queue}-evidence",
+        f"{task_queue}-evidence",
+    ]
+    assert scheduled["hash_evidence"] == f"{task_queue}-evidence"
+    assert scheduled["examine_evidence"] == f"{task_queue}-evidence"
+    assert scheduled["queue_for_officer"] == task_queue
 
 
 async def test_ruling_naming_wrong_parties_is_rejected(

@@ -1,10 +1,17 @@
-"""The case worker: runs case workflows and their activities, and starts new cases."""
+"""The case worker: runs case workflows and their activities, and starts new cases.
+
+The evidence checks run in the evidence worker (``python -m workflows.evidence``).
+"""
 
 import asyncio
 from dataclasses import replace
 
 import structlog
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import (
+    SandboxedWorkflowRunner,
+    SandboxRestrictions,
+)
 
 from common.db import create_pool
 from common.kafka import ensure_topics, make_broker
@@ -22,9 +29,11 @@ from documents.issue import DocumentIssuer
 from documents.keys import load_private_key
 from identity.party_access import PartyTokens
 from services.intake.settings import IntakeSettings
-from workflows.case.activities import CaseActivities
+from workflows.case.activities import CASE_WORKER_SCHEMA, CaseActivities
 from workflows.case.starter import subscribe_case_starter, subscribe_resubmissions
 from workflows.case.workflow import RemoteLiabilityCaseWorkflow
+from workflows.evidence.activities import EvidenceActivities
+from workflows.evidence.decoding import Decoder
 from workflows.review.activities import (
     RULING_LINK_LIFETIME,
     DocumentActivities,
@@ -33,8 +42,6 @@ from workflows.review.activities import (
 from workflows.review.workflow import RulingReviewWorkflow
 
 log = structlog.get_logger(__name__)
-# The schema of the worker's outbox, in which its activities write their events.
-CASE_WORKER_SCHEMA = "case_worker"
 
 
 async def run_worker(settings: PlatformSettings) -> None:
@@ -51,7 +58,10 @@ async def run_worker(settings: PlatformSettings) -> None:
     calendar = load_working_day_calendar(settings.working_days_file)
     pool = await create_pool(settings.database_url, CASE_WORKER_SCHEMA)
     evidence = EvidenceStore(settings)
-    activities = CaseActivities(settings, pool, evidence)
+    activities = CaseActivities(settings, pool)
+    # Cases started before the evidence checks had a queue of their own schedule
+    # them on this one, and decode in this process's threads.
+    legacy_evidence = EvidenceActivities(settings, pool, evidence, Decoder(0))
     # Ruling links go to intake's phone page, signed with intake's party secret.
     intake = IntakeSettings()
     party_tokens = PartyTokens(
@@ -74,11 +84,29 @@ async def run_worker(settings: PlatformSettings) -> None:
         client,
         task_queue=settings.temporal_task_queue,
         workflows=[RemoteLiabilityCaseWorkflow, RulingReviewWorkflow],
-        activities=activities.all() + documents.all() + review.all(),
+        activities=[
+            *activities.all(),
+            *documents.all(),
+            *review.all(),
+            *legacy_evidence.all(),
+        ],
+        workflow_runner=workflow_runner(),
     )
     async with consuming(broker, pool), relaying(pool, broker, settings):
         log.info("case worker started", task_queue=settings.temporal_task_queue)
         await worker.run()
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    """Return the sandbox that runs workflow code, with every module passed through.
+
+    The sandbox otherwise imports each workflow's modules again for every workflow
+    it starts or replays. The workflow modules keep no state at module level, so
+    sharing them between workflows is safe, and the sandbox still rejects
+    non-deterministic calls such as ``datetime.now``.
+    """
+    restrictions = SandboxRestrictions.default.with_passthrough_all_modules()
+    return SandboxedWorkflowRunner(restrictions=restrictions)
 
 
 def main() -> None:

@@ -63,6 +63,7 @@ with workflow.unsafe.imports_passed_through():
         RulingAccepted,
         SubmitRulingInput,
         TimelineEntry,
+        evidence_task_queue,
     )
     from documents.numbers import ruling_document_number
     from workflows.case.activities import CaseActivities
@@ -74,6 +75,7 @@ with workflow.unsafe.imports_passed_through():
         ReminderBatch,
         SmsBatch,
     )
+    from workflows.evidence.activities import EvidenceActivities
     from workflows.review.activities import DocumentActivities
     from workflows.review.models import DocumentIssued
     from workflows.review.workflow import RulingReviewWorkflow
@@ -97,6 +99,9 @@ CHECK_TIMEOUT = timedelta(minutes=10)
 # Cases started before the evidence checks grew hashing, examination and
 # resubmission keep the single check and close on a rejection.
 EVIDENCE_CHECKS_PATCH = "evidence-checks-with-resubmission"
+# Cases started before the evidence checks had a task queue of their own run them
+# on the case's queue.
+EVIDENCE_TASK_QUEUE_PATCH = "evidence-task-queue"
 # Uploads a case may try, the first included, before it goes to on-scene handling.
 MAX_EVIDENCE_ATTEMPTS = 3
 # Cases started before the ruling target existed replay without its timer.
@@ -147,7 +152,7 @@ class RemoteLiabilityCaseWorkflow:
             video, examined = checked
         else:
             check = await workflow.execute_activity_method(
-                CaseActivities.check_evidence,
+                EvidenceActivities.check_evidence,
                 EvidenceCheckInput(case_id=case.case_id, video=request.video),
                 start_to_close_timeout=CHECK_TIMEOUT,
                 heartbeat_timeout=CHECK_HEARTBEAT_TIMEOUT,
@@ -583,14 +588,18 @@ class RemoteLiabilityCaseWorkflow:
     async def _check(self, video: StoredEvidence) -> ExamineEvidenceResult:
         """Hash the stored object again, then examine it if the hash matches."""
         case = self._request.case
+        queue = None
+        if workflow.patched(EVIDENCE_TASK_QUEUE_PATCH):
+            queue = evidence_task_queue(workflow.info().task_queue)
         hashed = await workflow.execute_activity_method(
-            CaseActivities.hash_evidence,
+            EvidenceActivities.hash_evidence,
             HashEvidenceInput(
                 case_id=case.case_id,
                 video=video,
                 custody_event_id=workflow.uuid4(),
                 trace_id=self._request.trace_id,
             ),
+            task_queue=queue,
             start_to_close_timeout=CHECK_TIMEOUT,
             heartbeat_timeout=CHECK_HEARTBEAT_TIMEOUT,
             retry_policy=CHECK_RETRY,
@@ -600,10 +609,11 @@ class RemoteLiabilityCaseWorkflow:
                 findings=[_storage_finding(video, hashed.sha256)]
             )
         return await workflow.execute_activity_method(
-            CaseActivities.examine_evidence,
+            EvidenceActivities.examine_evidence,
             ExamineEvidenceInput(
                 case=case, video=video, trace_id=self._request.trace_id
             ),
+            task_queue=queue,
             start_to_close_timeout=CHECK_TIMEOUT,
             heartbeat_timeout=CHECK_HEARTBEAT_TIMEOUT,
             retry_policy=CHECK_RETRY,

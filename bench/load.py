@@ -168,9 +168,14 @@ def _fresh_case() -> dict[str, Any]:
     return case
 
 
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def _describe(error: Exception) -> str:
+    """Name an error so that the same failure of many cases counts as one kind."""
     if isinstance(error, httpx.HTTPStatusError):
-        return f"HTTP {error.response.status_code} from {error.request.url.path}"
+        path = _UUID.sub("{id}", error.request.url.path)
+        return f"HTTP {error.response.status_code} from {path}"
     return type(error).__name__
 
 

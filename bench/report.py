@@ -188,11 +188,27 @@ def errors_lines(loads: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _cpu_bars(axes: Any, loads: list[dict[str, Any]]) -> None:
+    """Stack the platform's and the engines' CPU per settled case at each rate."""
+    measured = [load for load in loads if load.get("cpu_per_case")]
+    labels = [f"{load['rate']:g}" for load in measured]
+    platform = [load["cpu_per_case"]["platform_ms"] for load in measured]
+    engines = [load["cpu_per_case"]["engines_ms"] for load in measured]
+    axes.bar(labels, platform, label="platform")
+    axes.bar(labels, engines, bottom=platform, label="engines")
+    axes.set_xlabel("offered cases/s")
+    axes.set_ylabel("ms of CPU per settled case")
+    axes.set_title("CPU per case, idle use left out")
+    axes.legend()
+
+
 def write_chart(results: dict[str, Any], path: str) -> None:
-    """Draw completed against offered rate, and the p99 of each step, per rate."""
+    """Draw completed against offered rate, the p99 of each step, and the CPU per
+    case, per rate.
+    """
     loads = results["platform"]
     rates = [load["rate"] for load in loads]
-    figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    figure, (left, right, cpu) = plt.subplots(1, 3, figsize=(17, 4.5))
 
     left.plot(rates, rates, linestyle="--", color="grey", label="offered")
     left.plot(
@@ -226,6 +242,8 @@ def write_chart(results: dict[str, Any], path: str) -> None:
     right.set_yscale("log")
     right.set_title("p99 latency per step")
     right.legend()
+
+    _cpu_bars(cpu, loads)
 
     machine = results["machine"]
     figure.suptitle(f"{machine['cores']} cores, {machine['started_at']}")

@@ -2,8 +2,9 @@
 
 An insurer that does not publish to Kafka posts its claim events here. The body is
 signed with the insurer's signing secret exactly as the platform signs webhooks
-(``contracts/webhooks.py``). An accepted event goes to insurance's outbox on its
-Kafka topic, so it reaches the case by the same path as an event from Kafka.
+(``contracts/webhooks.py``), and names a case whose ruling insurance sent that
+insurer. An accepted event goes to insurance's outbox on its Kafka topic, so it
+reaches the case by the same path, and the same checks, as an event from Kafka.
 """
 
 import time
@@ -105,6 +106,16 @@ async def post_claim_event(
                 f"insurer {insurer_code} may only post its own claim events, "
                 f"not {event.insurer_code}'s",
                 "只能提交本公司的理赔事件。",
+            ),
+        )
+    if not await store.ruling_delivered(event.case_id, insurer_code):
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            problem(
+                "ruling_not_delivered",
+                f"insurer {insurer_code} was not sent the ruling of case "
+                f"{event.case_id}; claim events follow a delivered ruling",
+                "本公司未收到该案件的责任认定，不能提交理赔事件。",
             ),
         )
     added = await store.queue_event(event)

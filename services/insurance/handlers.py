@@ -6,6 +6,7 @@ so a redelivered ruling queues nothing twice. Signals to the workflow are sent
 again on redelivery, which the workflow ignores when it has already recorded them.
 """
 
+import asyncio
 from uuid import UUID
 
 import structlog
@@ -41,6 +42,12 @@ from contracts.workflow import (
     InsurerNotified,
     case_workflow_id,
 )
+from services.insurance.claim_checks import (
+    ClaimEvent,
+    ClaimEventRejectedError,
+    ClaimNotOpenedError,
+    check_claim_event,
+)
 from services.insurance.minimisation import (
     IncompleteReconsiderationError,
     notification_for,
@@ -49,6 +56,40 @@ from services.insurance.minimisation import (
 from services.insurance.store import InsuranceStore
 
 log = structlog.get_logger(__name__)
+# An opening and the next event of its claim travel on different topics, so the
+# next one may come first. It waits this long in the handler before a retry.
+OPENING_WAIT_SECONDS = 5.0
+OPENING_POLL_SECONDS = 0.25
+
+
+async def _check_claim_event(store: InsuranceStore, event: ClaimEvent) -> None:
+    """Raise unless the event may reach the case workflow (see ``claim_checks``).
+
+    A rejected event raises ClaimEventRejectedError, which sends it to the
+    dead-letter topic with the reason.
+    """
+    waited = 0.0
+    while True:
+        try:
+            check_claim_event(event, await store.claim_standing(event))
+        except ClaimNotOpenedError:
+            if waited >= OPENING_WAIT_SECONDS:
+                raise
+            await asyncio.sleep(OPENING_POLL_SECONDS)
+            waited += OPENING_POLL_SECONDS
+            continue
+        except ClaimEventRejectedError as error:
+            log.warning(
+                "claim event rejected",
+                case_id=str(event.case_id),
+                trace_id=event.trace_id,
+                insurer=event.insurer_code,
+                topic=event.topic,
+                reason=error.code,
+                error=error.message,
+            )
+            raise
+        return
 
 
 async def _signal_case(
@@ -186,6 +227,10 @@ def _subscribe_claims(
 
     @subscribe(broker, settings, "insurance", ClaimOpened.topic)
     async def on_claim_opened(event: ClaimOpened) -> None:
+        await _check_claim_event(store, event)
+        # Recorded before the signal, so a later event of the claim finds it even
+        # while Temporal is down or after the case closed.
+        await store.record_claim_opened(event)
         relayed = await _signal_case(
             temporal,
             event.case_id,
@@ -195,13 +240,14 @@ def _subscribe_claims(
             ),
         )
         if relayed:
-            await store.record_claim_opened(event)
             log.info(
                 "claim opened", case_id=str(event.case_id), insurer=event.insurer_code
             )
 
     @subscribe(broker, settings, "insurance", ClaimAssessed.topic)
     async def on_claim_assessed(event: ClaimAssessed) -> None:
+        await _check_claim_event(store, event)
+        await store.record_claim_assessed(event)
         relayed = await _signal_case(
             temporal,
             event.case_id,
@@ -213,13 +259,14 @@ def _subscribe_claims(
             ),
         )
         if relayed:
-            await store.record_claim_assessed(event)
             log.info(
                 "claim assessed", case_id=str(event.case_id), insurer=event.insurer_code
             )
 
     @subscribe(broker, settings, "insurance", ClaimRefused.topic)
     async def on_claim_refused(event: ClaimRefused) -> None:
+        await _check_claim_event(store, event)
+        await store.record_claim_refused(event)
         relayed = await _signal_case(
             temporal,
             event.case_id,
@@ -231,7 +278,6 @@ def _subscribe_claims(
             ),
         )
         if relayed:
-            await store.record_claim_refused(event)
             log.info(
                 "claim refused", case_id=str(event.case_id), insurer=event.insurer_code
             )
@@ -248,6 +294,8 @@ def _subscribe_claims(
 
     @subscribe(broker, settings, "insurance", ClaimSettled.topic)
     async def on_claim_settled(event: ClaimSettled) -> None:
+        await _check_claim_event(store, event)
+        await store.record_claim_settled(event)
         relayed = await _signal_case(
             temporal,
             event.case_id,
@@ -259,7 +307,6 @@ def _subscribe_claims(
             ),
         )
         if relayed:
-            await store.record_claim_settled(event)
             log.info(
                 "claim settled", case_id=str(event.case_id), insurer=event.insurer_code
             )

@@ -1,6 +1,7 @@
 """Insurance's tables: handled events, notifications sent, and claims."""
 
 from dataclasses import dataclass, field
+from uuid import UUID
 
 import asyncpg
 
@@ -18,6 +19,7 @@ from contracts.events import (
     Event,
     InsurerNotification,
 )
+from services.insurance.claim_checks import ClaimEvent, ClaimStanding
 from services.insurance.registry import RegistryEntry, registry_entries
 from services.insurance.webhooks import queue_webhook
 
@@ -198,6 +200,43 @@ class InsuranceStore:
                 event.claim_number,
                 event.reason,
             )
+
+    async def ruling_delivered(self, case_id: UUID, insurer_code: str) -> bool:
+        """Return whether the ruling of the case was queued for this insurer."""
+        return bool(
+            await self._pool.fetchval(
+                "SELECT 1 FROM notifications WHERE case_id = $1 AND insurer_code = $2",
+                case_id,
+                insurer_code,
+            )
+        )
+
+    async def claim_standing(self, event: ClaimEvent) -> ClaimStanding:
+        """Return what insurance recorded about the claim the event names."""
+        row = await self._pool.fetchrow(
+            """
+            SELECT
+                EXISTS (SELECT 1 FROM inbox WHERE event_id = $3) AS handled,
+                EXISTS (
+                    SELECT 1 FROM notifications
+                    WHERE case_id = $1 AND insurer_code = $2
+                ) AS delivered,
+                claims.claim_number,
+                claims.status
+            FROM (SELECT 1) AS one
+            LEFT JOIN claims ON claims.case_id = $1 AND claims.insurer_code = $2
+            """,
+            event.case_id,
+            event.insurer_code,
+            event.event_id,
+        )
+        assert row is not None  # the query always returns one row
+        return ClaimStanding(
+            handled=row["handled"],
+            delivered=row["delivered"],
+            claim_number=row["claim_number"],
+            status=row["status"],
+        )
 
     async def signing_secret(self, insurer_code: str) -> str | None:
         """Return the active insurer's signing secret, or None."""

@@ -39,7 +39,8 @@ from services.intake.problems import (
 )
 from services.intake.resubmission import accept_replacement
 from services.intake.runtime import IntakeRuntime
-from services.intake.store import StoredCase
+from services.intake.store import StoredCase, VideoConflict
+from services.intake.upload_problems import video_of_other_uploader
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 log = structlog.get_logger(__name__)
@@ -175,6 +176,9 @@ async def upload_video(
     if stored.status != "draft" and not replacing:
         raise already_submitted()
     await require_consent(runtime, caller)
+    uploader = await runtime.cases.video_uploader(case_id)
+    if uploader not in (None, caller.name):
+        raise video_of_other_uploader(uploader)
     declared = request.headers.get("content-length", "0")
     limit = runtime.settings.intake_max_video_bytes
     if declared.isdigit() and int(declared) > limit:
@@ -221,9 +225,13 @@ async def upload_video(
         saved = await accept_replacement(
             runtime, case_id, stored.trace_id, video, uploaded
         )
+        conflict = None if saved else VideoConflict("case_not_open")
     else:
-        saved = await runtime.cases.save_video_if_draft(case_id, video, uploaded)
-    if not saved:
+        conflict = await runtime.cases.save_video_if_draft(case_id, video, uploaded)
+    if conflict is not None and conflict.reason == "other_uploader":
+        log.info("video of another uploader kept", object_key=key, sha256=digest)
+        raise video_of_other_uploader(conflict.uploader)
+    if conflict is not None:
         log.info("video arrived after submission", object_key=key, sha256=digest)
         raise already_submitted()
     log.info("video stored", object_key=key, sha256=digest, size_bytes=size)

@@ -28,7 +28,12 @@ from services.intake.parts import (
 from services.intake.problems import already_submitted, problem_response
 from services.intake.resubmission import accept_replacement
 from services.intake.runtime import IntakeRuntime
-from services.intake.upload_problems import content_mismatch, upload_not_active
+from services.intake.store import VideoConflict
+from services.intake.upload_problems import (
+    content_mismatch,
+    upload_not_active,
+    video_of_other_uploader,
+)
 from services.intake.upload_store import Upload
 
 log = structlog.get_logger(__name__)
@@ -148,14 +153,21 @@ async def record_video(
     stored = await runtime.cases.get(upload.case_id)
     uploaded = custody_of_upload(upload, video.sha256, video.size_bytes)
     if stored is not None and stored.status == "resubmission_requested":
-        saved = await accept_replacement(
+        if await accept_replacement(
             runtime, upload.case_id, stored.trace_id, video, uploaded
-        )
+        ):
+            return
+        conflict = VideoConflict("case_not_open")
     else:
-        saved = await runtime.cases.save_video_if_draft(upload.case_id, video, uploaded)
-    if not saved:
-        await _reject(runtime, upload, "case already submitted")
-        raise already_submitted()
+        found = await runtime.cases.save_video_if_draft(upload.case_id, video, uploaded)
+        if found is None:
+            return
+        conflict = found
+    if conflict.reason == "other_uploader":
+        await _reject(runtime, upload, f"the video of {conflict.uploader} is kept")
+        raise video_of_other_uploader(conflict.uploader)
+    await _reject(runtime, upload, "case already submitted")
+    raise already_submitted()
 
 
 def custody_of_upload(upload: Upload, sha256: str, size_bytes: int) -> CustodyEntry:

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 from uuid import UUID
 
 import asyncpg
@@ -27,6 +28,14 @@ class StoredCase:
     trace_id: str
     on_scene: EligibilityDecision | None = None
     resubmission: EvidenceRejected | None = None
+
+
+@dataclass(frozen=True)
+class VideoConflict:
+    """Why a video was not recorded: the case moved on, or another party's video."""
+
+    reason: Literal["case_not_open", "other_uploader"]
+    uploader: str | None = None
 
 
 class CaseStore:
@@ -79,16 +88,28 @@ class CaseStore:
 
     async def save_video_if_draft(
         self, case_id: UUID, video: StoredEvidence, uploaded: CustodyEntry
-    ) -> bool:
-        """Record the case's video unless the case was submitted in the meantime.
+    ) -> VideoConflict | None:
+        """Record the case's video unless the case moved on or the video is taken.
 
-        The row lock orders this against ``submit``, so a submission never goes out
-        with one video while intake records another. The custody entry of the
-        upload is written in the same transaction.
+        A draft case keeps one scene video, which only its uploader (the custody
+        entry's actor) may replace. The row lock orders this against ``submit``,
+        so a submission never goes out with one video while intake records
+        another. The custody entry of the upload is written in the same
+        transaction. Returns why nothing was recorded, or None.
         """
         return await self._save_video(
             case_id, video, uploaded, expected_status="draft", new_status="draft"
         )
+
+    async def video_uploader(self, case_id: UUID) -> str | None:
+        """Return who uploaded the video of a draft case, if it has one."""
+        uploader: str | None = await self._pool.fetchval(
+            "SELECT videos.uploaded_by FROM videos"
+            " JOIN cases USING (case_id)"
+            " WHERE case_id = $1 AND cases.status = 'draft'",
+            case_id,
+        )
+        return uploader
 
     async def save_replacement(
         self,
@@ -102,7 +123,7 @@ class CaseStore:
         The announcement goes to the outbox in the same transaction. Returns False
         when the case no longer waits for a replacement.
         """
-        return await self._save_video(
+        conflict = await self._save_video(
             case_id,
             video,
             uploaded,
@@ -110,6 +131,7 @@ class CaseStore:
             new_status="submitted",
             announcement=announcement,
         )
+        return conflict is None
 
     async def _save_video(
         self,
@@ -120,13 +142,20 @@ class CaseStore:
         expected_status: str,
         new_status: str,
         announcement: Event | None = None,
-    ) -> bool:
+    ) -> VideoConflict | None:
         async with self._pool.acquire() as connection, connection.transaction():
             status = await connection.fetchval(
                 "SELECT status FROM cases WHERE case_id = $1 FOR UPDATE", case_id
             )
             if status != expected_status:
-                return False
+                return VideoConflict("case_not_open")
+            # A rejected video may be replaced by anyone, a draft's video only by its
+            # uploader. A video recorded before uploaders were kept has none.
+            uploader = await connection.fetchval(
+                "SELECT uploaded_by FROM videos WHERE case_id = $1", case_id
+            )
+            if status == "draft" and uploader not in (None, uploaded.actor):
+                return VideoConflict("other_uploader", uploader)
             await connection.execute(
                 "UPDATE cases SET status = $2 WHERE case_id = $1", case_id, new_status
             )
@@ -136,14 +165,16 @@ class CaseStore:
             await connection.execute(
                 """
             INSERT INTO videos
-                (case_id, object_key, sha256, size_bytes, content_type, facts)
-            VALUES ($1, $2, $3, $4, $5, $6)
+                (case_id, object_key, sha256, size_bytes, content_type, facts,
+                 uploaded_by)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
             ON CONFLICT (case_id) DO UPDATE SET
                 object_key = excluded.object_key,
                 sha256 = excluded.sha256,
                 size_bytes = excluded.size_bytes,
                 content_type = excluded.content_type,
                 facts = excluded.facts,
+                uploaded_by = excluded.uploaded_by,
                 uploaded_at = now()
                 """,
                 case_id,
@@ -152,8 +183,9 @@ class CaseStore:
                 video.size_bytes,
                 video.content_type,
                 video.facts.model_dump(mode="json"),
+                uploaded.actor,
             )
-        return True
+        return None
 
     async def get_video(self, case_id: UUID) -> StoredEvidence | None:
         row = await self._pool.fetchrow(

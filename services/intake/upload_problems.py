@@ -48,6 +48,16 @@ def video_in_progress(other: Upload | None) -> HTTPException:
     )
 
 
+def video_of_other_uploader(uploader: str | None) -> HTTPException:
+    return problem_response(
+        409,
+        "video_already_uploaded",
+        f"the case already has its scene video, uploaded by {uploader or 'another'}"
+        "; only that uploader may replace it before submission. Add photos instead",
+        "本案件已有其他人上传的现场视频，您不能替换。如需补充证据，请上传照片。",
+    )
+
+
 def photo_limit(limit: int) -> HTTPException:
     return problem_response(
         409,

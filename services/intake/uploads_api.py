@@ -30,6 +30,7 @@ from services.intake.upload_problems import (
     upload_not_active,
     upload_not_found,
     video_in_progress,
+    video_of_other_uploader,
 )
 from services.intake.upload_store import Upload, UploadConflict
 
@@ -132,6 +133,10 @@ async def create_upload(
         case_id, caller.party.party_id
     ):
         raise consent_required()
+    if body.kind == "video":
+        uploader = await runtime.cases.video_uploader(case_id)
+        if uploader not in (None, caller.name):
+            raise video_of_other_uploader(uploader)
 
     now = datetime.now(UTC)
     upload_id = uuid.uuid4()

@@ -1,33 +1,24 @@
 """Insurers post signed claim events over HTTP, and they reach the case path."""
 
 import json
-import subprocess
-import sys
 import time
 import uuid
 
 import httpx
 import pytest
 
-from contracts.events import ClaimOpened
+from common.settings import PlatformSettings
+from contracts.events import CaseRuled, ClaimOpened
 from contracts.webhooks import SIGNATURE_HEADER, sign
-from tests.support.platform import ROOT, PlatformProcesses
+from tests.support.insurers import (
+    register_insurer,
+    ruled_event,
+    send_event,
+    wait_for_insurance_row,
+)
+from tests.support.platform import PlatformProcesses
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
-
-
-def _new_insurer(platform: PlatformProcesses) -> tuple[str, str]:
-    code = f"HT{uuid.uuid4().hex[:8].upper()}"
-    added = subprocess.run(
-        [sys.executable, "-m", "services.insurance.cli", "add", code, "测试保险"],
-        cwd=ROOT,
-        env=platform.env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=30,
-    )
-    return code, added.stdout.rsplit(": ", 1)[1].strip()
 
 
 def _body(event: ClaimOpened) -> bytes:
@@ -37,10 +28,19 @@ def _body(event: ClaimOpened) -> bytes:
 
 
 async def test_signed_claim_event_is_accepted_once(
-    platform: PlatformProcesses,
+    platform: PlatformProcesses, settings: PlatformSettings
 ) -> None:
-    code, secret = _new_insurer(platform)
-    event = ClaimOpened(case_id=uuid.uuid4(), insurer_code=code, claim_number="C-1")
+    code, secret = register_insurer(platform)
+    ruled = ruled_event(uuid.uuid4(), (code, "PICC"))
+    await send_event(
+        settings.kafka_bootstrap,
+        platform.env["DINGZE_KAFKA_TOPIC_PREFIX"] + CaseRuled.topic,
+        ruled,
+    )
+    await wait_for_insurance_row(
+        settings.database_url, "notifications", ruled.case_id, code
+    )
+    event = ClaimOpened(case_id=ruled.case_id, insurer_code=code, claim_number="C-1")
     body = _body(event)
     url = (
         f"http://127.0.0.1:{platform.env['DINGZE_INSURANCE_PORT']}"
@@ -73,7 +73,7 @@ async def test_signed_claim_event_is_accepted_once(
 async def test_claim_event_of_another_insurer_is_forbidden(
     platform: PlatformProcesses,
 ) -> None:
-    code, secret = _new_insurer(platform)
+    code, secret = register_insurer(platform)
     event = ClaimOpened(case_id=uuid.uuid4(), insurer_code="PICC", claim_number="C-2")
     body = _body(event)
 

@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 async def _poison_every_partition(
     settings: PlatformSettings, prefix: str
 ) -> list[uuid.UUID]:
-    """Send, on every partition, a non-JSON SMS request and a claim for no case.
+    """Send, on every partition, a non-JSON SMS request and a claim for no ruling.
 
     Returns the ids of the cases that the stray claims name.
     """
@@ -46,8 +46,10 @@ async def _poison_every_partition(
         await producer.stop()
 
 
-async def _dead_letters(settings: PlatformSettings, prefix: str) -> list[str]:
-    """Return the original topic of every message in the dead-letter topic."""
+async def _dead_letters(
+    settings: PlatformSettings, prefix: str
+) -> list[tuple[str, bytes, str]]:
+    """Return the original topic, the value and the error of every dead letter."""
     consumer = AIOKafkaConsumer(
         f"{prefix}dead-letter",
         bootstrap_servers=settings.kafka_bootstrap,
@@ -56,15 +58,20 @@ async def _dead_letters(settings: PlatformSettings, prefix: str) -> list[str]:
     )
     await consumer.start()
     try:
-        topics: list[str] = []
+        letters: list[tuple[str, bytes, str]] = []
         for _ in range(5):
             batches = await consumer.getmany(timeout_ms=1000)
-            topics += [
-                dict(record.headers)["original-topic"].decode()
-                for records in batches.values()
-                for record in records
-            ]
-        return topics
+            for records in batches.values():
+                for record in records:
+                    headers = dict(record.headers)
+                    letters.append(
+                        (
+                            headers["original-topic"].decode(),
+                            record.value,
+                            headers["error"].decode(),
+                        )
+                    )
+        return letters
     finally:
         await consumer.stop()
 
@@ -86,12 +93,14 @@ async def test_cases_settle_past_poison_messages(
     dead = await _dead_letters(settings, prefix)
 
     assert outcome.outcome == "settled"
-    assert dead.count(f"{prefix}{SmsRequested.topic}") == poisoned
-    # Other tests send events for unknown cases too, so only these cases count.
-    dropped = [
-        line
-        for line in platform.log_text("insurance").splitlines()
-        if "event for unknown or closed case" in line
-        and any(str(case) in line for case in stray_cases)
+    topics = [topic for topic, _, _ in dead]
+    assert topics.count(f"{prefix}{SmsRequested.topic}") == poisoned
+    # Other tests send claims for unknown cases too, so only these cases count.
+    stray_claims = [
+        error
+        for topic, value, error in dead
+        if topic == f"{prefix}{ClaimOpened.topic}"
+        and any(str(case).encode() in value for case in stray_cases)
     ]
-    assert len(dropped) == poisoned
+    assert len(stray_claims) == poisoned
+    assert all("ruling_not_delivered" in error for error in stray_claims)

@@ -1,12 +1,15 @@
 """Ruled cases sent straight to insurance, and what insurers find on their topics."""
 
+import asyncio
 import subprocess
 import sys
+import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from contracts.case import Location
@@ -14,6 +17,21 @@ from contracts.events import CaseRuled, Event, PartySummary
 from contracts.ruling import Ruling
 from demo.client import sample_ruling
 from tests.support.platform import ROOT, PlatformProcesses
+
+
+def register_insurer(platform: PlatformProcesses) -> tuple[str, str]:
+    """Add a new insurer to the registry with the command; return code and secret."""
+    code = f"HT{uuid.uuid4().hex[:8].upper()}"
+    added = subprocess.run(
+        [sys.executable, "-m", "services.insurance.cli", "add", code, "测试保险"],
+        cwd=ROOT,
+        env=platform.env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    return code, added.stdout.rsplit(": ", 1)[1].strip()
 
 
 def ruled_event(case_id: UUID, insurers: tuple[str, str]) -> CaseRuled:
@@ -105,3 +123,27 @@ def webhook_cert_paths(platform: PlatformProcesses) -> tuple[Path, Path]:
         platform.log_dir / "webhook-cert.pem",
         platform.log_dir / "webhook-key.pem",
     )
+
+
+async def wait_for_insurance_row(
+    database_url: str, table: str, case_id: UUID, insurer_code: str
+) -> None:
+    """Wait until insurance's ``notifications`` or ``claims`` has the insurer's row.
+
+    A notification row means insurance queued the ruling for that insurer, and a
+    claim row that it relayed the insurer's opening of the claim.
+    """
+    assert table in ("notifications", "claims")
+    connection = await asyncpg.connect(database_url)
+    try:
+        deadline = time.monotonic() + 60
+        while not await connection.fetchval(
+            f"SELECT 1 FROM insurance.{table} WHERE case_id = $1 AND insurer_code = $2",
+            case_id,
+            insurer_code,
+        ):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no {table} row of {insurer_code} for {case_id}")
+            await asyncio.sleep(0.2)
+    finally:
+        await connection.close()

@@ -9,6 +9,9 @@ only its own process.
 
 import asyncio
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -18,6 +21,25 @@ import structlog
 
 log = structlog.get_logger(__name__)
 Result = TypeVar("Result")
+
+
+PARENT_CHECK_SECONDS = 1.0
+
+
+def exit_with_parent(parent_pid: int) -> None:
+    """End this decoding process once the worker that started it is gone.
+
+    Runs in each pool process as it starts. A pool process holds its own copy of
+    the pool's queues, so without this it would wait for work forever after its
+    worker was killed or stopped.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 class DecodingProcessEndedError(RuntimeError):
@@ -41,6 +63,8 @@ class Decoder:
         return ProcessPoolExecutor(
             max_workers=self.processes,
             mp_context=multiprocessing.get_context("spawn"),
+            initializer=exit_with_parent,
+            initargs=(os.getpid(),),
         )
 
     async def run(self, function: Callable[..., Result], *args: Any) -> Result:

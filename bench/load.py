@@ -2,9 +2,10 @@
 
 A phone opens, uploads and submits each case on a fixed schedule, whether or not
 earlier cases have finished. A scripted officer rules as soon as the case reaches the
-queue, and the insurer simulator settles at once. Kafka events mark when each case
-was queued, when each insurer was notified and when the case settled. A case counts
-as completed only when its settled event is seen.
+queue, and a scripted party confirms each assessed claim as soon as its settlement
+SMS is requested, after which the insurer simulator settles. Kafka events mark when
+each case was queued, when each insurer was notified and when the case settled. A
+case counts as completed only when its settled event is seen.
 
 Run as ``python -m bench.load --rate 10 --seconds 30 --video scene.mp4 --out r.json``
 with the platform's environment; ``python -m bench`` does this for each rate.
@@ -27,9 +28,10 @@ from uuid import UUID
 import httpx
 from aiokafka import AIOKafkaConsumer
 
+from bench.party import ScriptedParties
 from bench.stats import percentile
 from common.settings import PlatformSettings
-from contracts.events import CaseClosed, CaseQueued
+from contracts.events import CaseClosed, CaseQueued, SmsRequested
 from demo.client import (
     LOCAL_OFFICER,
     PlatformClient,
@@ -37,6 +39,7 @@ from demo.client import (
     sample_case,
     sample_ruling,
 )
+from demo.party import PartyPhone
 
 SPANS = {
     "submit_to_queued": ("submitted", "queued"),
@@ -84,6 +87,12 @@ class LoadRun:
         self.insurers_of: dict[UUID, int] = {}
         self.settled = asyncio.Event()
         self.officer_tasks: set[asyncio.Task[None]] = set()
+        self.parties = ScriptedParties(
+            PartyPhone(client.http, client.urls.intake), self.fail
+        )
+
+    def fail(self, case_id: UUID, error: str) -> None:
+        self.cases[case_id].error = error
 
     async def open_submit(self) -> None:
         case = _fresh_case()
@@ -126,6 +135,8 @@ class LoadRun:
                 task = asyncio.create_task(self.rule(case_id))
                 self.officer_tasks.add(task)
                 task.add_done_callback(self.officer_tasks.discard)
+        elif topic == SmsRequested.topic:
+            self.parties.seen(case_id, record)
         elif topic == CaseClosed.topic:
             if record.get("outcome") == "settled" and times.settled is None:
                 times.settled = at
@@ -183,7 +194,8 @@ async def observe(run: LoadRun, ready: asyncio.Event) -> None:
     prefix = run.settings.kafka_topic_prefix
     pattern = (
         f"^{re.escape(prefix)}"
-        r"(case\.queued|case\.closed|insurer\.[a-z0-9]+\.notifications)$"
+        r"(case\.queued|case\.closed|sms\.requested"
+        r"|insurer\.[a-z0-9]+\.notifications)$"
     )
     consumer = AIOKafkaConsumer(
         bootstrap_servers=run.settings.kafka_bootstrap,
@@ -243,6 +255,7 @@ async def drive(
         observer.cancel()
         await asyncio.gather(observer, return_exceptions=True)
         await asyncio.gather(*run.officer_tasks)
+        await asyncio.gather(*run.parties.tasks)
         await run.fetch_sms_times()
     return summarise(run, rate, seconds)
 

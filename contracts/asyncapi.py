@@ -5,12 +5,18 @@ from typing import Any
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 
-from contracts.events import ALL_EVENTS, ClaimOpened, ClaimSettled
+from contracts.events import (
+    ALL_EVENTS,
+    ClaimAssessed,
+    ClaimOpened,
+    ClaimRefused,
+    ClaimSettled,
+)
 from contracts.versions import current_version, schema_path
 
 # Topics that insurers publish and the platform consumes; the platform publishes
 # every other topic.
-CONSUMED_FROM_INSURERS = (ClaimOpened, ClaimSettled)
+CONSUMED_FROM_INSURERS = (ClaimOpened, ClaimAssessed, ClaimSettled, ClaimRefused)
 
 
 def asyncapi_document(bootstrap: str) -> dict[str, Any]:

@@ -16,10 +16,12 @@ from contracts.case import (
     EvidenceFinding,
     InsurerCode,
     Location,
+    PartyId,
     StoredEvidence,
 )
 from contracts.custody import CustodyAction
 from contracts.ruling import Ruling
+from contracts.settlement import PayeeAccount
 
 
 class Event(BaseModel):
@@ -162,13 +164,23 @@ class ClaimSettled(Event):
 
 
 class ClaimAssessed(Event):
-    """An insurer assessed the damage of a claim."""
+    """An insurer assessed the damage of a claim.
+
+    The party the claim concerns gets a settlement link by SMS, and the insurer
+    gets that party's confirmation and payee account on
+    ``insurer.<code>.settlements``.
+    """
 
     topic: ClassVar[str] = "claim.assessed"
 
     insurer_code: InsurerCode
     claim_number: str = Field(min_length=1, max_length=64)
     amount_cents: int = Field(ge=0)
+    party_id: PartyId | None = Field(
+        default=None,
+        description="The party the claim concerns, who confirms it and names the "
+        "payee account; when unset, the insurer's only insured party of the case",
+    )
 
 
 class ClaimRefused(Event):
@@ -179,6 +191,46 @@ class ClaimRefused(Event):
     insurer_code: InsurerCode
     claim_number: str = Field(min_length=1, max_length=64)
     reason: str = Field(min_length=1, max_length=500)
+
+
+class SettlementConfirmed(Event):
+    """A party confirmed an assessed claim and named the payee account.
+
+    Intake publishes it for the insurance service alone, which hands it to the
+    claim's insurer as ``InsurerSettlementConfirmed``.
+    """
+
+    topic: ClassVar[str] = "settlement.confirmed"
+
+    insurer_code: InsurerCode
+    claim_number: str = Field(min_length=1, max_length=64)
+    party_id: PartyId
+    amount_cents: int = Field(ge=0, description="The assessed amount confirmed")
+    payee: PayeeAccount
+    confirmed_at: datetime
+
+
+class InsurerSettlementConfirmed(Event):
+    """A party's confirmation of a claim, as the claim's insurer receives it.
+
+    It goes on that insurer's own topic (and webhook) only, with the full account
+    number, so the insurer can pay the claim.
+    """
+
+    topic: ClassVar[str] = "insurer.{insurer_code}.settlements"
+
+    insurer_code: InsurerCode
+    claim_number: str = Field(min_length=1, max_length=64)
+    party_id: PartyId
+    amount_cents: int = Field(ge=0, description="The assessed amount confirmed")
+    payee: PayeeAccount
+    confirmed_at: datetime
+
+    @staticmethod
+    def topic_for(insurer_code: str) -> str:
+        return InsurerSettlementConfirmed.topic.format(
+            insurer_code=insurer_code.lower()
+        )
 
 
 class InsurerReminder(Event):
@@ -311,6 +363,8 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     ClaimSettled,
     ClaimAssessed,
     ClaimRefused,
+    SettlementConfirmed,
+    InsurerSettlementConfirmed,
     InsurerReminder,
     SettlementEscalated,
     SmsRequested,

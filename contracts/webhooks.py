@@ -12,6 +12,9 @@ import hmac
 
 SIGNATURE_HEADER = "X-Dingze-Signature"
 EVENT_ID_HEADER = "X-Dingze-Event-Id"
+# The topic the event would have on Kafka, without a deployment's prefix, such as
+# insurer.picc.notifications or insurer.picc.settlements.
+TOPIC_HEADER = "X-Dingze-Topic"
 DEFAULT_TOLERANCE_SECONDS = 300
 
 

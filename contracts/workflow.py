@@ -23,6 +23,8 @@ REQUEST_EVIDENCE_UPDATE = "request_more_evidence"
 CASE_CLAIMED_SIGNAL = "case_claimed"
 CLAIM_RELEASED_SIGNAL = "claim_released"
 TIMELINE_QUERY = "timeline"
+SETTLEMENT_QUERY = "settlement"
+SETTLEMENT_CONFIRMED_SIGNAL = "settlement_confirmed"
 EVIDENCE_RESUBMITTED_SIGNAL = "evidence_resubmitted"
 # How long the workflow waits for a replacement video after rejecting one.
 DEFAULT_RESUBMISSION_WINDOW_SECONDS = 2 * 60 * 60
@@ -133,6 +135,10 @@ class ClaimAssessedSignal(BaseModel):
     insurer_code: str
     claim_number: str
     amount_cents: int
+    party_id: str | None = Field(
+        default=None,
+        description="The party the claim concerns, if the insurer named one",
+    )
 
 
 class ClaimRefusedSignal(BaseModel):

@@ -1,5 +1,8 @@
 """Drive one real case from a scene upload to settled claims and print its timeline.
 
+The fully liable party confirms the assessed claim from the settlement link in its
+SMS, through the same intake calls the phone page makes.
+
 Expects the stack and the services running (``make demo`` starts them).
 """
 
@@ -7,6 +10,7 @@ import asyncio
 import os
 import tempfile
 from pathlib import Path
+from uuid import UUID
 
 import httpx
 
@@ -23,6 +27,8 @@ from demo.client import (
     sample_case,
     sample_ruling,
 )
+from demo.party import SAMPLE_PAYEE, PartyPhone, claim_to_confirm
+from demo.sms import access_code, link_token, wait_for_sms
 from demo.uploads import UploadClient
 from evidence.sample_video import write_walkaround_video
 
@@ -72,7 +78,10 @@ async def run_demo() -> CaseOutcome:
         step("officer: ruling B fully liable for the rear-end collision")
         (await client.rule(case_id, sample_ruling())).raise_for_status()
 
-        step("insurers: claims opening and settling (simulated insurer systems)")
+        step("insurers: opening and assessing the claims (simulated insurer systems)")
+        await confirm_as_party_b(client, settings, case_id)
+
+        step("insurer: settling the confirmed claim")
         temporal = await connect_temporal(settings)
         handle = temporal.get_workflow_handle(
             case_workflow_id(case_id), result_type=CaseOutcome
@@ -97,6 +106,44 @@ async def run_demo() -> CaseOutcome:
     )
     print("The services keep running; make stack-down stops them and the stack.")
     return outcome
+
+
+async def confirm_as_party_b(
+    client: PlatformClient, settings: PlatformSettings, case_id: UUID
+) -> None:
+    """Confirm B's assessed claim as B's phone does: the settlement link from the
+    SMS, a one-time code, then the settlement page's own API calls.
+    """
+    phone_b = sample_case()["parties"][1]["phone"]
+    database = settings.database_url
+    _, text = await wait_for_sms(database, case_id, "settlement_link", phone_b)
+    step("party B: opening the settlement link from the SMS")
+    link = link_token(text)
+    phone = PartyPhone(client.http, client.urls.intake)
+    (await phone.request_code(link)).raise_for_status()
+
+    _, code_text = await wait_for_sms(database, case_id, "party_access_code", phone_b)
+    step("party B: signing in with the one-time code from the SMS")
+    session = await phone.sign_in(link, access_code(code_text))
+    loaded = await phone.settlement(session)
+    loaded.raise_for_status()
+    view = loaded.json()
+    claim = claim_to_confirm(view)
+    shares = ", ".join(f"{s['party_id']} {s['share']}%" for s in view["shares"])
+    print(f"    ruling {view['document_number']}: {shares}")
+    print(
+        f"    claim {claim['claim_number']} of {claim['insurer_name']}, assessed "
+        f"{claim['assessed_cents'] / 100:.2f} CNY"
+    )
+
+    step("party B: consenting and giving the payee account")
+    confirmed = await phone.confirm(
+        session,
+        {"claim_number": claim["claim_number"], "consent": True, **SAMPLE_PAYEE},
+    )
+    confirmed.raise_for_status()
+    payee = confirmed.json()["claims"][0]["confirmation"]["payee"]
+    print(f"    confirmed: {payee['bank']} {payee['account_number_masked']}")
 
 
 def print_timeline(outcome: CaseOutcome, messages: list[dict[str, str]]) -> None:

@@ -25,6 +25,9 @@ from pydantic import BaseModel, ValidationError
 from contracts.case import PartyId
 
 TokenKind = Literal["link", "session"]
+# What a link was sent for. A settlement link expires sooner than a case link and
+# is refused with its own code once it has.
+LinkPurpose = Literal["case", "settlement"]
 CODE_DIGITS = 6
 
 
@@ -61,6 +64,7 @@ class PartyGrant(BaseModel):
     party_id: PartyId
     expires_at: datetime
     nonce: str
+    purpose: LinkPurpose = "case"
 
     @property
     def link_id(self) -> str:
@@ -84,8 +88,15 @@ class PartyTokens:
             raise ValueError("the party access secret must be at least 16 bytes")
         self.policy = policy
 
-    def issue_link(self, case_id: UUID, party_id: str, now: datetime) -> str:
-        return self._issue("link", case_id, party_id, now + self.policy.link_lifetime)
+    def issue_link(
+        self,
+        case_id: UUID,
+        party_id: str,
+        now: datetime,
+        purpose: LinkPurpose = "case",
+    ) -> str:
+        expires_at = now + self.policy.link_lifetime
+        return self._issue("link", case_id, party_id, expires_at, purpose)
 
     def issue_session(self, link: PartyGrant, now: datetime) -> tuple[str, datetime]:
         expires_at = now + self.policy.session_lifetime
@@ -109,11 +120,16 @@ class PartyTokens:
         if grant.kind != kind:
             raise _invalid(kind)
         if grant.expires_at <= now:
-            raise _expired(kind)
+            raise _expired(kind, grant.purpose)
         return grant
 
     def _issue(
-        self, kind: TokenKind, case_id: UUID, party_id: str, expires_at: datetime
+        self,
+        kind: TokenKind,
+        case_id: UUID,
+        party_id: str,
+        expires_at: datetime,
+        purpose: LinkPurpose = "case",
     ) -> str:
         grant = PartyGrant(
             kind=kind,
@@ -121,6 +137,7 @@ class PartyTokens:
             party_id=party_id,
             expires_at=expires_at.astimezone(UTC),
             nonce=secrets.token_urlsafe(9),
+            purpose=purpose,
         )
         payload = grant.model_dump_json().encode()
         return f"{_b64encode(payload)}.{_b64encode(self._sign(payload))}"
@@ -143,7 +160,13 @@ def _invalid(kind: TokenKind) -> PartyAccessError:
     )
 
 
-def _expired(kind: TokenKind) -> PartyAccessError:
+def _expired(kind: TokenKind, purpose: LinkPurpose) -> PartyAccessError:
+    if kind == "link" and purpose == "settlement":
+        return PartyAccessError(
+            "settlement_link_expired",
+            "the settlement link has expired; contact the insurer of the claim",
+            "理赔确认链接已过期，请联系保险公司处理。",
+        )
     if kind == "link":
         return PartyAccessError(
             "link_expired",

@@ -1,10 +1,15 @@
-"""An insurer's system, simulated: it opens and settles a claim for every ruling.
+"""An insurer's system, simulated: it opens, assesses and settles a claim for every
+ruling.
 
-A ruling replaced after reconsideration is logged and left alone, because the
-simulated claim of the first ruling is already settled.
+A ruling replaced after reconsideration is logged and left alone: the simulator
+keeps the claim it opened on the first ruling.
 
 Run with ``python -m simulators.insurer``; it consumes the topics of the insurer
-codes in ``DINGZE_SIMULATED_INSURERS``.
+codes in ``DINGZE_SIMULATED_INSURERS``. A claim with an amount to pay is assessed
+and then settled only once the party's confirmation arrives on
+``insurer.<code>.settlements``. The insurers in
+``DINGZE_SIMULATED_IMMEDIATE_INSURERS`` open and settle at once instead, with no
+assessment and no confirmation.
 """
 
 import asyncio
@@ -13,6 +18,7 @@ import uuid
 
 import structlog
 from faststream.kafka import KafkaBroker
+from pydantic import Field
 
 from common.kafka import (
     ensure_topics,
@@ -22,15 +28,30 @@ from common.kafka import (
 )
 from common.logging import configure_logging
 from common.settings import PlatformSettings
-from contracts.events import ClaimOpened, ClaimSettled, InsurerNotification
+from contracts.events import (
+    ClaimAssessed,
+    ClaimOpened,
+    ClaimSettled,
+    InsurerNotification,
+    InsurerSettlementConfirmed,
+)
 from contracts.insurers import KNOWN_INSURERS
 
 log = structlog.get_logger(__name__)
 
 
+def _codes(text: str) -> list[str]:
+    return [code.strip() for code in text.split(",") if code.strip()]
+
+
 class SimulatorSettings(PlatformSettings):
     simulated_insurers: str = ",".join(KNOWN_INSURERS)
     simulated_settle_delay_seconds: float = 0.2
+    simulated_immediate_insurers: str = Field(
+        default="",
+        description="Comma-separated insurer codes whose claims are settled at "
+        "once, without assessment or the party's confirmation",
+    )
 
 
 # Every party's damage is taken as 2,000 CNY; an insurer pays its insured parties'
@@ -45,13 +66,36 @@ def _settlement_cents(event: InsurerNotification) -> int:
     return SIMULATED_DAMAGE_CENTS * shares // 100
 
 
-def subscribe_simulator(broker: KafkaBroker, settings: SimulatorSettings) -> list[str]:
-    codes = [
-        code.strip() for code in settings.simulated_insurers.split(",") if code.strip()
-    ]
-    topics = [InsurerNotification.topic_for(code) for code in codes]
+def _claim_number(event: InsurerNotification) -> str:
+    return f"{event.insurer_code}-{str(event.case_id)[:8].upper()}"
 
-    @subscribe(broker, settings, "insurer-simulator", *topics)
+
+def subscribe_simulator(broker: KafkaBroker, settings: SimulatorSettings) -> list[str]:
+    codes = _codes(settings.simulated_insurers)
+    immediate = set(_codes(settings.simulated_immediate_insurers))
+    notifications = [InsurerNotification.topic_for(code) for code in codes]
+    settlements = [InsurerSettlementConfirmed.topic_for(code) for code in codes]
+
+    async def settle(event: InsurerNotification, amount_cents: int) -> None:
+        await publish_event(
+            broker,
+            settings,
+            ClaimSettled(
+                event_id=uuid.uuid5(event.event_id, "claim.settled"),
+                case_id=event.case_id,
+                trace_id=event.trace_id,
+                insurer_code=event.insurer_code,
+                claim_number=_claim_number(event),
+                amount_cents=amount_cents,
+            ),
+        )
+        log.info(
+            "claim settled by simulator",
+            case_id=str(event.case_id),
+            claim=_claim_number(event),
+        )
+
+    @subscribe(broker, settings, "insurer-simulator", *notifications)
     async def on_notification(event: InsurerNotification) -> None:
         if event.replaces_document_number:
             log.info(
@@ -61,7 +105,7 @@ def subscribe_simulator(broker: KafkaBroker, settings: SimulatorSettings) -> lis
                 document_number=event.document_number,
             )
             return
-        claim_number = f"{event.insurer_code}-{str(event.case_id)[:8].upper()}"
+        claim_number = _claim_number(event)
         await publish_event(
             broker,
             settings,
@@ -74,6 +118,31 @@ def subscribe_simulator(broker: KafkaBroker, settings: SimulatorSettings) -> lis
             ),
         )
         await asyncio.sleep(settings.simulated_settle_delay_seconds)
+        amount = _settlement_cents(event)
+        if event.insurer_code in immediate:
+            await settle(event, amount)
+            return
+        # NOTE: an insurer with several insured parties in one case pays their
+        # whole share into the first party's account.
+        await publish_event(
+            broker,
+            settings,
+            ClaimAssessed(
+                event_id=uuid.uuid5(event.event_id, "claim.assessed"),
+                case_id=event.case_id,
+                trace_id=event.trace_id,
+                insurer_code=event.insurer_code,
+                claim_number=claim_number,
+                amount_cents=amount,
+                party_id=event.insured_parties[0].party_id,
+            ),
+        )
+        # Nothing to pay needs no payee account, so no confirmation.
+        if amount == 0:
+            await settle(event, 0)
+
+    @subscribe(broker, settings, "insurer-simulator-settlements", *settlements)
+    async def on_confirmation(event: InsurerSettlementConfirmed) -> None:
         await publish_event(
             broker,
             settings,
@@ -82,21 +151,27 @@ def subscribe_simulator(broker: KafkaBroker, settings: SimulatorSettings) -> lis
                 case_id=event.case_id,
                 trace_id=event.trace_id,
                 insurer_code=event.insurer_code,
-                claim_number=claim_number,
-                amount_cents=_settlement_cents(event),
+                claim_number=event.claim_number,
+                amount_cents=event.amount_cents,
             ),
         )
         log.info(
-            "claim settled by simulator", case_id=str(event.case_id), claim=claim_number
+            "claim settled by simulator after confirmation",
+            case_id=str(event.case_id),
+            claim=event.claim_number,
+            account_number=event.payee.masked().account_number_masked,
         )
 
-    return topics
+    return notifications + settlements
 
 
 async def run_simulator(settings: SimulatorSettings) -> None:
     broker = make_broker(settings, "insurer-simulator")
     topics = subscribe_simulator(broker, settings)
-    await ensure_topics(settings, [*topics, ClaimOpened.topic, ClaimSettled.topic])
+    await ensure_topics(
+        settings,
+        [*topics, ClaimOpened.topic, ClaimAssessed.topic, ClaimSettled.topic],
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

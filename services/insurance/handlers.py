@@ -27,14 +27,18 @@ from contracts.events import (
     ClaimRefused,
     ClaimSettled,
     InsurerNotification,
+    InsurerSettlementConfirmed,
+    SettlementConfirmed,
     SettlementEscalated,
 )
+from contracts.settlement import SettlementConfirmedSignal
 from contracts.workflow import (
     CLAIM_ASSESSED_SIGNAL,
     CLAIM_OPENED_SIGNAL,
     CLAIM_REFUSED_SIGNAL,
     CLAIM_SETTLED_SIGNAL,
     INSURER_NOTIFIED_SIGNAL,
+    SETTLEMENT_CONFIRMED_SIGNAL,
     ClaimAssessedSignal,
     ClaimOpenedSignal,
     ClaimRefusedSignal,
@@ -122,8 +126,10 @@ def subscribe_insurance(
     store: InsuranceStore,
     temporal: Client,
 ) -> None:
-    _subscribe_rulings(broker, settings, store, temporal)
-    _subscribe_claims(broker, settings, store, temporal)
+    # The insurers' topics this process has made sure exist.
+    insurer_topics: set[str] = set()
+    _subscribe_rulings(broker, settings, store, temporal, insurer_topics)
+    _subscribe_claims(broker, settings, store, temporal, insurer_topics)
 
 
 def _subscribe_rulings(
@@ -131,9 +137,9 @@ def _subscribe_rulings(
     settings: PlatformSettings,
     store: InsuranceStore,
     temporal: Client,
+    insurer_topics: set[str],
 ) -> None:
     """Send first and replaced rulings out to the insurers of each case."""
-    insurer_topics: set[str] = set()
 
     async def ensure_insurer_topics(insurer_codes: list[str]) -> None:
         for code in insurer_codes:
@@ -222,8 +228,11 @@ def _subscribe_claims(
     settings: PlatformSettings,
     store: InsuranceStore,
     temporal: Client,
+    insurer_topics: set[str],
 ) -> None:
-    """Relay the insurers' claim events to the case workflow."""
+    """Relay the insurers' claim events to the case workflow, and the parties'
+    settlement confirmations to the insurers.
+    """
 
     @subscribe(broker, settings, "insurance", ClaimOpened.topic)
     async def on_claim_opened(event: ClaimOpened) -> None:
@@ -256,6 +265,7 @@ def _subscribe_claims(
                 insurer_code=event.insurer_code,
                 claim_number=event.claim_number,
                 amount_cents=event.amount_cents,
+                party_id=event.party_id,
             ),
         )
         if relayed:
@@ -281,6 +291,40 @@ def _subscribe_claims(
             log.info(
                 "claim refused", case_id=str(event.case_id), insurer=event.insurer_code
             )
+
+    @subscribe(broker, settings, "insurance", SettlementConfirmed.topic)
+    async def on_settlement_confirmed(event: SettlementConfirmed) -> None:
+        topic = InsurerSettlementConfirmed.topic_for(event.insurer_code)
+        if topic not in insurer_topics:
+            await ensure_topics(settings, [topic])
+            insurer_topics.add(topic)
+        first = await store.record_settlement_confirmation(event)
+        payee = event.payee.masked()
+        # Signalled on every delivery, like the notifications: the workflow records
+        # a confirmation once, and a crash after the commit must not lose it.
+        await _signal_case(
+            temporal,
+            event.case_id,
+            SETTLEMENT_CONFIRMED_SIGNAL,
+            SettlementConfirmedSignal(
+                insurer_code=event.insurer_code,
+                claim_number=event.claim_number,
+                party_id=event.party_id,
+                amount_cents=event.amount_cents,
+                payee=payee,
+                confirmed_at=event.confirmed_at,
+            ),
+        )
+        log.info(
+            "settlement confirmation queued for insurer"
+            if first
+            else "settlement confirmation already handled",
+            case_id=str(event.case_id),
+            trace_id=event.trace_id,
+            insurer=event.insurer_code,
+            party_id=event.party_id,
+            account_number=payee.account_number_masked,
+        )
 
     @subscribe(broker, settings, "insurance", SettlementEscalated.topic)
     async def on_settlement_escalated(event: SettlementEscalated) -> None:

@@ -1,5 +1,6 @@
 """Insurance's tables: handled events, notifications sent, and claims."""
 
+import uuid
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -18,6 +19,8 @@ from contracts.events import (
     ClaimSettled,
     Event,
     InsurerNotification,
+    InsurerSettlementConfirmed,
+    SettlementConfirmed,
 )
 from services.insurance.claim_checks import ClaimEvent, ClaimStanding
 from services.insurance.registry import RegistryEntry, registry_entries
@@ -148,7 +151,57 @@ class InsuranceStore:
             else InsurerNotification.topic_for(notification.insurer_code),
         )
         if entry is not None and entry.webhook_url:
-            await queue_webhook(connection, notification)
+            await queue_webhook(connection, notification, entry.topic)
+
+    async def record_settlement_confirmation(self, event: SettlementConfirmed) -> bool:
+        """Queue a party's confirmation for the claim's insurer alone.
+
+        The insurer gets it on its own settlements topic and, when it has a webhook
+        URL, by webhook. An inactive insurer's webhook delivery fails its tries and
+        is parked until ``redeliver``. Returns False for a redelivered event, which
+        queues nothing.
+        """
+        confirmation = InsurerSettlementConfirmed(
+            event_id=uuid.uuid5(event.event_id, event.insurer_code),
+            case_id=event.case_id,
+            trace_id=event.trace_id,
+            insurer_code=event.insurer_code,
+            claim_number=event.claim_number,
+            party_id=event.party_id,
+            amount_cents=event.amount_cents,
+            payee=event.payee,
+            confirmed_at=event.confirmed_at,
+        )
+        topic = InsurerSettlementConfirmed.topic_for(event.insurer_code)
+        masked = event.payee.masked()
+        async with self._pool.acquire() as connection, connection.transaction():
+            if not await first_delivery(connection, event.event_id, event.topic):
+                return False
+            await connection.execute(
+                """
+                INSERT INTO settlement_confirmations (case_id, insurer_code,
+                    claim_number, party_id, amount_cents, account_holder, bank,
+                    account_number_masked, event_id, confirmed_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                ON CONFLICT DO NOTHING
+                """,
+                event.case_id,
+                event.insurer_code,
+                event.claim_number,
+                event.party_id,
+                event.amount_cents,
+                masked.account_holder,
+                masked.bank,
+                masked.account_number_masked,
+                confirmation.event_id,
+                event.confirmed_at,
+            )
+            await add_to_outbox(connection, self._settings, confirmation, topic)
+            registry = await registry_entries(connection, [event.insurer_code])
+            entry = registry.get(event.insurer_code)
+            if entry is not None and entry.webhook_url:
+                await queue_webhook(connection, confirmation, topic)
+        return True
 
     async def record_claim_opened(self, event: ClaimOpened) -> None:
         async with self._pool.acquire() as connection, connection.transaction():

@@ -1,11 +1,12 @@
 """HTTPS webhooks to insurers that ask for them: signed, retried, then parked.
 
-A notification's webhook delivery is queued in the transaction that writes its
-outbox row (``queue_webhook``). ``WebhookDispatcher`` posts due deliveries with the
-insurer's HMAC-SHA256 signature (``contracts/webhooks.py``). A 2xx response marks a
-delivery done; any other response or a network error schedules the next try after a
-pause that doubles. After the last try the delivery moves to
-``webhook_dead_letters``, from which ``redeliver`` puts it back in line.
+An insurer's notification or settlement confirmation is queued for its webhook in
+the transaction that writes its outbox row (``queue_webhook``).
+``WebhookDispatcher`` posts due deliveries with the insurer's HMAC-SHA256 signature
+(``contracts/webhooks.py``) and the event's topic. A 2xx response marks a delivery
+done; any other response or a network error schedules the next try after a pause
+that doubles. After the last try the delivery moves to ``webhook_dead_letters``,
+from which ``redeliver`` puts it back in line.
 """
 
 import asyncio
@@ -22,23 +23,28 @@ import structlog
 
 from common.db import Connection
 from common.outages import is_unavailable
-from contracts.events import InsurerNotification
-from contracts.webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER, sign
+from contracts.events import InsurerNotification, InsurerSettlementConfirmed
+from contracts.webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER, TOPIC_HEADER, sign
 
 log = structlog.get_logger(__name__)
 BATCH_SIZE = 20
 
 
 async def queue_webhook(
-    connection: Connection, notification: InsurerNotification
+    connection: Connection,
+    event: InsurerNotification | InsurerSettlementConfirmed,
+    topic: str,
 ) -> None:
+    """Queue the event for the insurer's webhook; ``topic`` goes as a header."""
     await connection.execute(
-        "INSERT INTO webhook_deliveries (event_id, insurer_code, case_id, payload)"
-        " VALUES ($1, $2, $3, $4) ON CONFLICT (event_id, insurer_code) DO NOTHING",
-        notification.event_id,
-        notification.insurer_code,
-        notification.case_id,
-        notification.model_dump_json(),
+        "INSERT INTO webhook_deliveries"
+        " (event_id, insurer_code, case_id, payload, topic)"
+        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id, insurer_code) DO NOTHING",
+        event.event_id,
+        event.insurer_code,
+        event.case_id,
+        event.model_dump_json(),
+        topic,
     )
 
 
@@ -94,8 +100,8 @@ class WebhookDispatcher:
             rows = await connection.fetch(
                 """
                 SELECT d.delivery_id, d.event_id, d.insurer_code, d.case_id,
-                       d.payload, d.attempts, i.webhook_url, i.signing_secret,
-                       i.active
+                       d.payload, d.topic, d.attempts, i.webhook_url,
+                       i.signing_secret, i.active
                 FROM webhook_deliveries d JOIN insurers i ON i.code = d.insurer_code
                 WHERE d.delivered_at IS NULL AND d.next_attempt_at <= now()
                 ORDER BY d.next_attempt_at
@@ -117,6 +123,7 @@ class WebhookDispatcher:
         headers = {
             "content-type": "application/json",
             EVENT_ID_HEADER: str(row["event_id"]),
+            TOPIC_HEADER: row["topic"],
             SIGNATURE_HEADER: sign(row["signing_secret"], int(time.time()), body),
             "user-agent": "Dingze-Webhooks/1",
         }
@@ -176,8 +183,8 @@ async def _park(
     await connection.execute(
         """
         INSERT INTO webhook_dead_letters (delivery_id, event_id, insurer_code,
-            case_id, payload, attempts, last_error, created_at)
-        SELECT delivery_id, event_id, insurer_code, case_id, payload, $2, $3,
+            case_id, payload, topic, attempts, last_error, created_at)
+        SELECT delivery_id, event_id, insurer_code, case_id, payload, topic, $2, $3,
                created_at
         FROM webhook_deliveries WHERE delivery_id = $1
         """,
@@ -201,10 +208,10 @@ async def redeliver(connection: Connection, delivery_ids: list[int]) -> list[int
             WITH parked AS (
                 DELETE FROM webhook_dead_letters WHERE delivery_id = ANY($1)
                 RETURNING delivery_id, event_id, insurer_code, case_id, payload,
-                          last_error, created_at
+                          topic, last_error, created_at
             )
             INSERT INTO webhook_deliveries (delivery_id, event_id, insurer_code,
-                case_id, payload, last_error, created_at)
+                case_id, payload, topic, last_error, created_at)
             SELECT * FROM parked
             RETURNING delivery_id
             """,

@@ -21,15 +21,24 @@ from contracts.events import (
     CustodyRecorded,
     EvidenceRejected,
     EvidenceResubmitted,
+    SettlementConfirmed,
     SmsRequested,
 )
 from documents.archive import DocumentArchive
 from identity.authenticator import build_authenticator
 from identity.party_access import OneTimeCodes, PartyTokens
-from services.intake import access_api, api, phone_api, ruling_api, uploads_api
+from services.intake import (
+    access_api,
+    api,
+    phone_api,
+    ruling_api,
+    settlement_api,
+    uploads_api,
+)
 from services.intake.handlers import subscribe_intake_events
 from services.intake.runtime import IntakeRuntime
 from services.intake.settings import IntakeSettings
+from services.intake.settlement_store import SettlementStore
 from services.intake.store import CaseStore
 from services.intake.upload_store import UploadStore
 
@@ -52,6 +61,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
                 CustodyRecorded.topic,
                 EvidenceRejected.topic,
                 EvidenceResubmitted.topic,
+                SettlementConfirmed.topic,
             ],
         )
         pool = await create_pool(settings.database_url, "intake")
@@ -75,6 +85,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             party_codes=OneTimeCodes(pool, policy),
             multipart=multipart,
             uploads=UploadStore(pool),
+            settlements=SettlementStore(pool, settings),
             staff_verifier=authenticator,
             temporal=await connect_temporal(settings),
             documents=DocumentArchive(evidence),
@@ -87,6 +98,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(access_api.router)
     app.include_router(ruling_api.router)
+    app.include_router(settlement_api.router)
     app.include_router(uploads_api.router)
     app.include_router(phone_api.router)
     app.mount("/phone", phone_api.phone_page(), name="phone")

@@ -10,6 +10,7 @@ from common.storage import EvidenceStore
 from documents.archive import DocumentArchive
 from identity.party_access import OneTimeCodes, PartyTokens
 from services.intake.settings import IntakeSettings
+from services.intake.settlement_store import SettlementStore
 from services.intake.staff import StaffVerifier
 from services.intake.store import CaseStore
 from services.intake.upload_store import UploadStore
@@ -25,6 +26,7 @@ class IntakeRuntime:
     party_codes: OneTimeCodes
     multipart: MultipartStorage
     uploads: UploadStore
+    settlements: SettlementStore
     # The ruling's review workflow and its documents, for the party's phone.
     temporal: Client
     documents: DocumentArchive

@@ -1,5 +1,6 @@
 """Intake's settings."""
 
+from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -49,6 +50,14 @@ class IntakeSettings(PlatformSettings, IdentitySettings):
     party_code_minutes: float = Field(default=5.0, gt=0)
     party_code_max_attempts: int = Field(default=5, ge=1)
     party_session_hours: float = Field(default=2.0, gt=0)
+    # A week lets a party find the bank details without leaving a texted link
+    # usable for the whole 30 days a claim may stay open.
+    settlement_link_hours: float = Field(
+        default=168.0,
+        gt=0,
+        description="Lifetime of the settlement link texted when a claim is "
+        "assessed, in hours",
+    )
 
     def public_url(self) -> str:
         return (
@@ -66,4 +75,11 @@ class IntakeSettings(PlatformSettings, IdentitySettings):
             code_lifetime=timedelta(minutes=self.party_code_minutes),
             code_max_attempts=self.party_code_max_attempts,
             session_lifetime=timedelta(hours=self.party_session_hours),
+        )
+
+    def settlement_link_policy(self) -> PartyAccessPolicy:
+        """Return the party access policy with the settlement link's lifetime."""
+        return replace(
+            self.party_access_policy(),
+            link_lifetime=timedelta(hours=self.settlement_link_hours),
         )

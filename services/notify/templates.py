@@ -48,6 +48,17 @@ TEMPLATES: dict[str, str] = {
         "您好，事故案件 {case_number}（车牌 {plate}）的复核已办结：{outcome}，"
         "复核结论书编号 {document_number}。"
     ),
+    # Sent by the case workflow when an insurer assesses a claim with an amount to
+    # pay: the party the claim concerns confirms it and names the payee account.
+    "settlement_link": (
+        "您好，事故案件 {case_number}（车牌 {plate}）的理赔已定损：{insurer}，"
+        "理赔编号 {claim_number}，核定金额 {amount} 元。请在{deadline}前打开 {link} "
+        "确认并填写收款账户。"
+    ),
+    "claim_refused": (
+        "您好，事故案件 {case_number}（车牌 {plate}）的理赔未能办结：{reason}"
+        "案件已关闭，如有疑问请联系保险公司。"
+    ),
     "claim_settled": (
         "您好，事故案件 {case_number}（车牌 {plate}）的理赔已办结，案件关闭。"
     ),
@@ -63,10 +74,13 @@ KNOWN_VARIABLES = frozenset(
         "link",  # intake's case_link
         "code",  # intake's party_access_code
         "minutes",  # intake's party_access_code
-        "reason",  # the workflow's evidence_resubmission_requested
-        "deadline",  # the workflow's evidence_resubmission_requested
+        "reason",  # the workflow's evidence_resubmission_requested, claim_refused
+        "deadline",  # the workflow's evidence_resubmission_requested, settlement_link
         "document_number",  # the ruling's ruling_issued, reconsideration_decided
         "outcome",  # the ruling review's reconsideration_decided
+        "insurer",  # the workflow's settlement_link
+        "claim_number",  # the workflow's settlement_link
+        "amount",  # the workflow's settlement_link, in CNY with two decimals
     }
 )
 

@@ -21,6 +21,7 @@ from demo.client import (
 )
 from evidence.sample_video import write_walkaround_video
 from identity.tokens import create_signing_key
+from tests.support.insurers import IMMEDIATE_INSURERS, SIMULATED_INSURERS
 from tests.support.platform import (
     ROOT,
     PlatformProcesses,
@@ -99,6 +100,8 @@ def platform(
     processes = PlatformProcesses.create(
         log_dir, run_id, settings.database_url, signing_key
     )
+    processes.env["DINGZE_SIMULATED_INSURERS"] = ",".join(SIMULATED_INSURERS)
+    processes.env["DINGZE_SIMULATED_IMMEDIATE_INSURERS"] = ",".join(IMMEDIATE_INSURERS)
     try:
         processes.start_all()
         yield processes

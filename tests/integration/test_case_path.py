@@ -11,11 +11,16 @@ from temporalio.client import Client
 
 from common.settings import PlatformSettings
 from demo.client import PlatformClient, sample_case, sample_ruling
+from demo.party import SAMPLE_PAYEE, PartyPhone, confirm_from_link
 from tests.support.cases import case_outcome, submitted_case
+from tests.support.insurers import PAPERLESS_INSURERS
+from tests.support.phone import access_code, link_token, wait_for_sms
 from tests.support.platform import PlatformProcesses, sms_deliveries_when
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+# Texts of a case whose insurers settle at once, one of each to every party.
 EXPECTED_TEMPLATES = {"evidence_received", "ruling_issued", "claim_settled"}
+PHONE_B = sample_case()["parties"][1]["phone"]
 
 
 async def _rule_until_answered(
@@ -30,15 +35,33 @@ async def _rule_until_answered(
 
 
 async def test_case_settles_end_to_end(
-    client: PlatformClient, temporal: Client, platform: PlatformProcesses, video: Path
+    client: PlatformClient,
+    temporal: Client,
+    settings: PlatformSettings,
+    video: Path,
 ) -> None:
-    case_id = await submitted_case(client, video)
+    case_id = await submitted_case(client, video, PAPERLESS_INSURERS)
 
     case_file = await client.wait_until_queued(case_id)
     queue_before = await client.queue()
     claimed = await client.claim(case_id)
     ruled = await client.rule(case_id, sample_ruling())
     queue_after = await client.queue()
+
+    # B, fully liable, gets the one claim with an amount to pay; B opens its link
+    # from the SMS, signs in with the texted code and confirms the payee account.
+    _, link_text = await wait_for_sms(
+        settings.database_url, case_id, "settlement_link", PHONE_B
+    )
+
+    async def read_code() -> str:
+        _, text = await wait_for_sms(
+            settings.database_url, case_id, "party_access_code", PHONE_B
+        )
+        return access_code(text)
+
+    phone = PartyPhone(client.http, client.urls.intake)
+    confirmed = await confirm_from_link(phone, link_token(link_text), read_code)
     outcome = await case_outcome(temporal, case_id)
     messages = await client.messages_after(case_id, "claim_settled", 2)
     intake_view = await client.intake_case(case_id)
@@ -51,10 +74,23 @@ async def test_case_settles_end_to_end(
     assert outcome.outcome == "settled"
     steps = [entry.step for entry in outcome.timeline]
     assert steps.count("insurer notified") == 2
+    assert steps.count("claim assessed") == 2
+    assert steps.count("settlement link sent") == 1
+    assert steps.count("settlement confirmed") == 1
     assert steps.count("claim settled") == 2
+    # The insurer of the claim with an amount settles only after the confirmation.
+    details = [(entry.step, entry.detail.split(" ")[0]) for entry in outcome.timeline]
+    payer = PAPERLESS_INSURERS[1]
+    assert details.index(("settlement confirmed", payer)) < details.index(
+        ("claim settled", payer)
+    )
     assert steps[-1] == "case closed"
-    assert {m["template"] for m in messages} == EXPECTED_TEMPLATES
-    assert len(messages) == len(EXPECTED_TEMPLATES) * 2
+    claim = confirmed["claims"][0]
+    assert claim["assessed_cents"] == 200_000
+    assert claim["confirmation"]["payee"]["bank"] == SAMPLE_PAYEE["bank"]
+    sent = [m["template"] for m in messages]
+    paperless = ["settlement_link", "party_access_code"]
+    assert sorted(sent) == sorted([*EXPECTED_TEMPLATES] * 2 + paperless)
     assert all("****" in m["phone"] for m in messages)
 
 

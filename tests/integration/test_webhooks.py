@@ -12,8 +12,8 @@ from contracts.events import CaseRuled, InsurerNotification
 from contracts.webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER, verify
 from tests.support.insurers import (
     new_insurer,
-    registry_command,
     ruled_event,
+    run_registry,
     send_event,
     webhook_cert_paths,
 )
@@ -94,9 +94,9 @@ async def test_parked_webhook_is_redelivered_by_command(
             if parked is not None:
                 break
             await asyncio.sleep(0.2)
-        listed = registry_command(platform, "dead-letters").stdout
+        listed = run_registry(platform, "dead-letters").stdout
 
-        redelivered = registry_command(platform, "redeliver", "--insurer", code)
+        redelivered = run_registry(platform, "redeliver", "--insurer", code)
         await _wait_for(receiver, 200)
         await asyncio.sleep(1.0)
 
@@ -112,12 +112,12 @@ async def test_registry_rotates_secret_and_deactivates(
 ) -> None:
     with receiving(0, *webhook_cert_paths(platform)) as receiver:
         code, first_secret = new_insurer(platform, receiver.url)
-        rotated = registry_command(platform, "rotate-secret", code)
+        rotated = run_registry(platform, "rotate-secret", code)
         new_secret = rotated.stdout.rsplit(": ", 1)[1].strip()
-        registry_command(platform, "deactivate", code)
-        listing = registry_command(platform, "list").stdout
-        duplicate = registry_command(platform, "add", code, "重复", check=False)
-        plain_http = registry_command(
+        run_registry(platform, "deactivate", code)
+        listing = run_registry(platform, "list").stdout
+        duplicate = run_registry(platform, "add", code, "重复", check=False)
+        plain_http = run_registry(
             platform, "set-webhook", code, "http://insurer.example/hook", check=False
         )
 

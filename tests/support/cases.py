@@ -12,9 +12,14 @@ from demo.client import PlatformClient, sample_case
 OUTCOME_TIMEOUT_SECONDS = 120
 
 
-async def submitted_case(client: PlatformClient, video: Path) -> UUID:
-    """Open the sample case, upload the video and submit it, checking each step."""
-    case_id = await client.open_case(sample_case())
+async def submitted_case(
+    client: PlatformClient, video: Path, insurers: tuple[str, str] = ("PICC", "PAIC")
+) -> UUID:
+    """Open the sample case, upload the video and submit it, checking each step.
+
+    Party A is insured by the first of ``insurers``, party B by the second.
+    """
+    case_id = await client.open_case(sample_case(insurers))
     upload = await client.upload_video(case_id, video)
     assert upload.status_code == 200, upload.text
     submitted = await client.submit(case_id)
@@ -22,16 +27,20 @@ async def submitted_case(client: PlatformClient, video: Path) -> UUID:
     return case_id
 
 
-async def queued_case(client: PlatformClient, video: Path) -> UUID:
+async def queued_case(
+    client: PlatformClient, video: Path, insurers: tuple[str, str] = ("PICC", "PAIC")
+) -> UUID:
     """Submit the sample case and wait until it is in the officer queue."""
-    case_id = await submitted_case(client, video)
+    case_id = await submitted_case(client, video, insurers)
     await client.wait_until_queued(case_id)
     return case_id
 
 
-async def claimed_case(client: PlatformClient, video: Path) -> UUID:
+async def claimed_case(
+    client: PlatformClient, video: Path, insurers: tuple[str, str] = ("PICC", "PAIC")
+) -> UUID:
     """Queue the sample case and claim it as the client's signed-in officer."""
-    case_id = await queued_case(client, video)
+    case_id = await queued_case(client, video, insurers)
     claimed = await client.claim(case_id)
     assert claimed.status_code == 200, claimed.text
     return case_id

@@ -1,22 +1,37 @@
 """Ruled cases sent straight to insurance, and what insurers find on their topics."""
 
 import asyncio
+import json
 import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
 
 import asyncpg
+import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from contracts.case import Location
 from contracts.events import CaseRuled, Event, PartySummary
+from contracts.insurers import KNOWN_INSURERS
 from contracts.ruling import Ruling
+from contracts.webhooks import SIGNATURE_HEADER, sign
 from demo.client import sample_ruling
 from tests.support.platform import ROOT, PlatformProcesses
+
+# How the test session's simulator plays the known insurers: the sample case's
+# insurers settle at once, two more wait for the party's confirmation, and the
+# tests play the last two themselves through insurance's signed HTTP endpoint.
+IMMEDIATE_INSURERS = ("PICC", "PAIC")
+PAPERLESS_INSURERS = ("CPIC", "CLPC")
+HAND_PLAYED_INSURERS = ("TPIC", "SSAI")
+SIMULATED_INSURERS = tuple(
+    code for code in KNOWN_INSURERS if code not in HAND_PLAYED_INSURERS
+)
 
 
 def register_insurer(platform: PlatformProcesses) -> tuple[str, str]:
@@ -94,34 +109,57 @@ async def case_records(bootstrap: str, topic: str, case_id: UUID) -> list[bytes]
     return found
 
 
-def registry_command(
-    platform: PlatformProcesses, *args: str, check: bool = True
-) -> subprocess.CompletedProcess[str]:
-    """Run the registry command against the session's database."""
-    return subprocess.run(
+def registry_command(platform: PlatformProcesses, *args: str) -> str:
+    """Run the insurer registry command on the session's database; return stdout."""
+    done = subprocess.run(
         [sys.executable, "-m", "services.insurance.cli", *args],
         cwd=ROOT,
         env=platform.env,
         capture_output=True,
         text=True,
-        check=check,
+        check=True,
         timeout=30,
     )
+    return done.stdout
 
 
-def new_insurer(platform: PlatformProcesses, webhook_url: str) -> tuple[str, str]:
-    """Register a fresh insurer with a webhook; return its code and secret."""
-    code = f"WH{uuid.uuid4().hex[:8].upper()}"
-    added = registry_command(
-        platform, "add", code, "测试财产保险", "--webhook-url", webhook_url
+@dataclass(frozen=True)
+class SignedInsurer:
+    """An insurer that posts its claim events to insurance's signed HTTP endpoint."""
+
+    code: str
+    secret: str
+    insurance_url: str
+
+    async def post(self, http: httpx.AsyncClient, event: Event) -> None:
+        body = json.dumps(
+            {"topic": event.topic, "event": event.model_dump(mode="json")}
+        ).encode()
+        response = await http.post(
+            f"{self.insurance_url}/insurers/{self.code}/claim-events",
+            content=body,
+            headers={
+                SIGNATURE_HEADER: sign(self.secret, int(time.time()), body),
+                "content-type": "application/json",
+            },
+        )
+        assert response.status_code == 202, response.text
+
+
+def signed_insurer(
+    platform: PlatformProcesses, code: str, webhook_url: str | None = None
+) -> SignedInsurer:
+    """Play a registered insurer: give it a new secret and set or clear its webhook.
+
+    The session's simulator leaves the insurers in ``HAND_PLAYED_INSURERS`` alone.
+    """
+    rotated = registry_command(platform, "rotate-secret", code)
+    registry_command(
+        platform, "set-webhook", code, *([webhook_url] if webhook_url else [])
     )
-    return code, added.stdout.rsplit(": ", 1)[1].strip()
-
-
-def webhook_cert_paths(platform: PlatformProcesses) -> tuple[Path, Path]:
-    return (
-        platform.log_dir / "webhook-cert.pem",
-        platform.log_dir / "webhook-key.pem",
+    port = platform.env["DINGZE_INSURANCE_PORT"]
+    return SignedInsurer(
+        code, rotated.rsplit(": ", 1)[1].strip(), f"http://127.0.0.1:{port}"
     )
 
 
@@ -147,3 +185,34 @@ async def wait_for_insurance_row(
             await asyncio.sleep(0.2)
     finally:
         await connection.close()
+
+
+def run_registry(
+    platform: PlatformProcesses, *args: str, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run the registry command against the session's database."""
+    return subprocess.run(
+        [sys.executable, "-m", "services.insurance.cli", *args],
+        cwd=ROOT,
+        env=platform.env,
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=30,
+    )
+
+
+def new_insurer(platform: PlatformProcesses, webhook_url: str) -> tuple[str, str]:
+    """Register a fresh insurer with a webhook; return its code and secret."""
+    code = f"WH{uuid.uuid4().hex[:8].upper()}"
+    added = run_registry(
+        platform, "add", code, "测试财产保险", "--webhook-url", webhook_url
+    )
+    return code, added.stdout.rsplit(": ", 1)[1].strip()
+
+
+def webhook_cert_paths(platform: PlatformProcesses) -> tuple[Path, Path]:
+    return (
+        platform.log_dir / "webhook-cert.pem",
+        platform.log_dir / "webhook-key.pem",
+    )

@@ -33,6 +33,20 @@ def test_expired_link_is_rejected() -> None:
     assert "链接已过期" in caught.value.message_zh
 
 
+def test_expired_settlement_link_has_own_code() -> None:
+    tokens = PartyTokens(POLICY)
+    token = tokens.issue_link(uuid.uuid4(), "A", NOW, purpose="settlement")
+    later = NOW + POLICY.link_lifetime + timedelta(seconds=1)
+
+    grant = tokens.read(token, "link", NOW)
+    with pytest.raises(PartyAccessError) as caught:
+        tokens.read(token, "link", later)
+
+    assert grant.purpose == "settlement"
+    assert caught.value.code == "settlement_link_expired"
+    assert "理赔确认链接已过期" in caught.value.message_zh
+
+
 def test_tampered_link_is_rejected() -> None:
     tokens = PartyTokens(POLICY)
     token = tokens.issue_link(uuid.uuid4(), "A", NOW)

@@ -54,6 +54,7 @@ from workflows.case.models import (
     HashEvidenceInput,
     HashEvidenceResult,
     ReminderBatch,
+    SettlementLinkInput,
     SmsBatch,
 )
 from workflows.case.workflow import RemoteLiabilityCaseWorkflow
@@ -107,6 +108,7 @@ class StandInActivities:
         self.document_numbers: list[str] = []
         self.escalations: list[CaseEscalated] = []
         self.reminders: list[str] = []
+        self.settlement_links: list[SettlementLinkInput] = []
         self.queue_publish_done = asyncio.Event()
         self.queue_publish_done.set()
 
@@ -199,6 +201,10 @@ class StandInActivities:
     async def publish_settlement_escalation(self, event: SettlementEscalated) -> None:
         self.published.append(f"{event.topic}:{','.join(event.insurer_codes)}")
 
+    @activity.defn(name="text_settlement_link")
+    async def text_settlement_link(self, request: SettlementLinkInput) -> None:
+        self.settlement_links.append(request)
+
     def evidence(self) -> list[Callable[..., Any]]:
         """The activities that the evidence worker serves on its own queue."""
         return [self.hash_evidence, self.examine_evidence]
@@ -206,6 +212,7 @@ class StandInActivities:
     def all(self) -> list[Callable[..., Any]]:
         """The activities that the case worker serves on the case queue."""
         return [
+            self.text_settlement_link,
             self.remind_insurers,
             self.publish_settlement_escalation,
             self.check_evidence,

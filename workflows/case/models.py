@@ -4,7 +4,13 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from contracts.case import CaseDetails, EvidenceFacts, EvidenceFinding, StoredEvidence
+from contracts.case import (
+    CaseDetails,
+    EvidenceFacts,
+    EvidenceFinding,
+    Party,
+    StoredEvidence,
+)
 from contracts.events import InsurerReminder, SmsRequested
 
 
@@ -56,3 +62,18 @@ class ExamineEvidenceResult(BaseModel):
 
 class SmsBatch(BaseModel):
     messages: list[SmsRequested]
+
+
+class SettlementLinkInput(BaseModel):
+    """An assessed claim whose party gets a settlement link by SMS.
+
+    The link itself is signed in the activity, so no token enters the history.
+    """
+
+    event_id: UUID
+    case_id: UUID
+    trace_id: str = ""
+    party: Party
+    insurer_code: str
+    claim_number: str
+    amount_cents: int

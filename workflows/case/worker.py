@@ -30,6 +30,7 @@ from documents.keys import load_private_key
 from identity.party_access import PartyTokens
 from services.intake.settings import IntakeSettings
 from workflows.case.activities import CASE_WORKER_SCHEMA, CaseActivities
+from workflows.case.settlement import SettlementActivities
 from workflows.case.starter import subscribe_case_starter, subscribe_resubmissions
 from workflows.case.workflow import RemoteLiabilityCaseWorkflow
 from workflows.evidence.activities import EvidenceActivities
@@ -80,6 +81,12 @@ async def run_worker(settings: PlatformSettings) -> None:
         calendar,
     )
     review = ReviewActivities(settings, pool, calendar)
+    settlement = SettlementActivities(
+        settings,
+        pool,
+        PartyTokens(intake.settlement_link_policy()),
+        intake.public_url(),
+    )
     worker = Worker(
         client,
         task_queue=settings.temporal_task_queue,
@@ -89,6 +96,7 @@ async def run_worker(settings: PlatformSettings) -> None:
             *documents.all(),
             *review.all(),
             *legacy_evidence.all(),
+            *settlement.all(),
         ],
         workflow_runner=workflow_runner(),
     )

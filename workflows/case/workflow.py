@@ -1,5 +1,6 @@
 """The remote-liability case workflow."""
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -31,6 +32,11 @@ with workflow.unsafe.imports_passed_through():
     )
     from contracts.review import ReviewInput, review_workflow_id
     from contracts.ruling import Ruling, RulingDraft, RulingProblem
+    from contracts.settlement import (
+        ClaimState,
+        SettlementConfirmedSignal,
+        SettlementState,
+    )
     from contracts.workflow import (
         CASE_CLAIMED_SIGNAL,
         CLAIM_ASSESSED_SIGNAL,
@@ -43,6 +49,8 @@ with workflow.unsafe.imports_passed_through():
         INSURER_NOTIFIED_SIGNAL,
         REQUEST_EVIDENCE_UPDATE,
         RULING_REJECTED,
+        SETTLEMENT_CONFIRMED_SIGNAL,
+        SETTLEMENT_QUERY,
         SUBMIT_RULING_UPDATE,
         TIMELINE_QUERY,
         WORKFLOW_NAME,
@@ -67,14 +75,22 @@ with workflow.unsafe.imports_passed_through():
     )
     from documents.numbers import ruling_document_number
     from workflows.case.activities import CaseActivities
+    from workflows.case.claims import (
+        claim_party,
+        claim_status,
+        party_shares,
+        refusals_text,
+    )
     from workflows.case.models import (
         EvidenceCheckInput,
         ExamineEvidenceInput,
         ExamineEvidenceResult,
         HashEvidenceInput,
         ReminderBatch,
+        SettlementLinkInput,
         SmsBatch,
     )
+    from workflows.case.settlement import SettlementActivities
     from workflows.evidence.activities import EvidenceActivities
     from workflows.review.activities import DocumentActivities
     from workflows.review.models import DocumentIssued
@@ -111,6 +127,10 @@ CLAIM_DEADLINES_PATCH = "claim-deadlines"
 # Counted from the moment every insurer is notified.
 CLAIM_REMINDER_AFTER = timedelta(days=2)
 CLAIM_ESCALATION_AFTER = timedelta(days=5)
+# Cases that reached their claims before settlement links existed text none.
+SETTLEMENT_LINKS_PATCH = "settlement-links"
+# Cases that reached their claims before refusals were texted close without one.
+CLAIM_REFUSAL_SMS_PATCH = "claim-refusal-sms"
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -126,8 +146,14 @@ class RemoteLiabilityCaseWorkflow:
         self._notified: set[str] = set()
         self._claims_opened: dict[str, str] = {}
         self._claims_settled: dict[str, int] = {}
-        self._claims_assessed: dict[str, int] = {}
+        self._claims_assessed: dict[str, ClaimAssessedSignal] = {}
         self._claims_refused: dict[str, str] = {}
+        self._claims_confirmed: dict[str, SettlementConfirmedSignal] = {}
+        self._claim_numbers: dict[str, str] = {}
+        # Insurers whose assessed claim got its settlement link, or was skipped.
+        self._settlement_links: set[str] = set()
+        self._claims_closed = False
+        self._document_number = ""
         self._replacement: StoredEvidence | None = None
         self._attempt = 1
         self._claimed_by: str | None = None
@@ -227,10 +253,31 @@ class RemoteLiabilityCaseWorkflow:
         return await self._close("settled")
 
     async def _settle_claims(self, insurers: set[str]) -> CaseOutcome:
+        """Wait until every claim is settled or refused, then close the case.
+
+        Meanwhile, the party of each assessed claim gets a settlement link.
+        """
+        links: asyncio.Task[None] | None = None
+        if workflow.patched(SETTLEMENT_LINKS_PATCH):
+            links = asyncio.create_task(self._text_settlement_links())
+        outcome = await self._await_claims(insurers)
+        self._claims_closed = True
+        if links is not None:
+            await links
+        if outcome == "claim_refused":
+            if workflow.patched(CLAIM_REFUSAL_SMS_PATCH):
+                reason = refusals_text(self._claims_refused)
+                await self._send_sms("claim_refused", {"reason": reason})
+        elif outcome == "settled":
+            await self._send_sms("claim_settled", {})
+        return await self._close(outcome)
+
+    async def _await_claims(self, insurers: set[str]) -> str:
         """Wait until every claim is settled or refused, with deadlines.
 
         An insurer whose claim is still open after two days is reminded. After five
         days the case is escalated to operators, and after 30 it closes overdue.
+        Returns the outcome to close the case with.
         """
         notified_at = workflow.now()
 
@@ -277,14 +324,65 @@ class RemoteLiabilityCaseWorkflow:
                 remaining = SETTLEMENT_DEADLINE - CLAIM_ESCALATION_AFTER
                 if not await self._within(lambda: not open_claims(), remaining):
                     self._record("settlement overdue", ", ".join(open_claims()))
-                    return await self._close("settlement_overdue")
+                    return "settlement_overdue"
 
         if self._claims_refused:
-            # TODO: tell the parties by SMS why a claim was refused; today the
-            # refusal reason reaches only the case timeline.
-            return await self._close("claim_refused")
-        await self._send_sms("claim_settled", {})
-        return await self._close("settled")
+            return "claim_refused"
+        return "settled"
+
+    async def _text_settlement_links(self) -> None:
+        """Text the party of each assessed claim a link to confirm it, until the
+        claims close.
+        """
+        while True:
+            await workflow.wait_condition(
+                lambda: self._claims_closed or bool(self._claims_to_link())
+            )
+            if self._claims_closed:
+                return
+            for code in self._claims_to_link():
+                self._settlement_links.add(code)
+                await self._text_settlement_link(code)
+
+    def _claims_to_link(self) -> list[str]:
+        closed = self._claims_settled.keys() | self._claims_refused.keys()
+        return sorted(
+            code
+            for code in self._claims_assessed
+            if code not in self._settlement_links and code not in closed
+        )
+
+    async def _text_settlement_link(self, code: str) -> None:
+        assessed = self._claims_assessed[code]
+        claim = f"{code} {assessed.claim_number}"
+        party = self._claim_party(code)
+        if assessed.amount_cents == 0:
+            self._record("settlement link skipped", f"{claim}: nothing to pay")
+            return
+        if party is None:
+            self._record(
+                "settlement link skipped", f"{claim}: no party of the case named"
+            )
+            return
+        await workflow.execute_activity_method(
+            SettlementActivities.text_settlement_link,
+            SettlementLinkInput(
+                event_id=workflow.uuid4(),
+                case_id=self._request.case.case_id,
+                trace_id=self._request.trace_id,
+                party=party,
+                insurer_code=code,
+                claim_number=assessed.claim_number,
+                amount_cents=assessed.amount_cents,
+            ),
+            start_to_close_timeout=PUBLISH_TIMEOUT,
+            retry_policy=PUBLISH_RETRY,
+        )
+        self._record("settlement link sent", f"{claim} to party {party.party_id}")
+
+    def _claim_party(self, code: str) -> Party | None:
+        parties = self._request.case.parties
+        return claim_party(parties, code, self._claims_assessed[code])
 
     @staticmethod
     async def _within(condition: Callable[[], bool], limit: timedelta) -> bool:
@@ -303,6 +401,7 @@ class RemoteLiabilityCaseWorkflow:
         document: DocumentIssued | None = None
         if workflow.patched(RULING_DOCUMENT_PATCH):
             document = await self._issue_document(ruling)
+            self._document_number = document.document.document_number
         await workflow.execute_activity_method(
             CaseActivities.publish_ruling,
             CaseRuled(
@@ -519,12 +618,14 @@ class RemoteLiabilityCaseWorkflow:
 
     @workflow.signal(name=CLAIM_OPENED_SIGNAL)
     def claim_opened(self, signal: ClaimOpenedSignal) -> None:
+        self._claim_numbers.setdefault(signal.insurer_code, signal.claim_number)
         if signal.insurer_code not in self._claims_opened:
             self._claims_opened[signal.insurer_code] = signal.claim_number
             self._record("claim opened", f"{signal.insurer_code} {signal.claim_number}")
 
     @workflow.signal(name=CLAIM_SETTLED_SIGNAL)
     def claim_settled(self, signal: ClaimSettledSignal) -> None:
+        self._claim_numbers.setdefault(signal.insurer_code, signal.claim_number)
         if signal.insurer_code not in self._claims_settled:
             self._claims_settled[signal.insurer_code] = signal.amount_cents
             self._record(
@@ -534,8 +635,9 @@ class RemoteLiabilityCaseWorkflow:
 
     @workflow.signal(name=CLAIM_ASSESSED_SIGNAL)
     def claim_assessed(self, signal: ClaimAssessedSignal) -> None:
+        self._claim_numbers.setdefault(signal.insurer_code, signal.claim_number)
         if signal.insurer_code not in self._claims_assessed:
-            self._claims_assessed[signal.insurer_code] = signal.amount_cents
+            self._claims_assessed[signal.insurer_code] = signal
             self._record(
                 "claim assessed",
                 f"{signal.insurer_code} {signal.amount_cents / 100:.2f} CNY",
@@ -543,14 +645,64 @@ class RemoteLiabilityCaseWorkflow:
 
     @workflow.signal(name=CLAIM_REFUSED_SIGNAL)
     def claim_refused(self, signal: ClaimRefusedSignal) -> None:
+        self._claim_numbers.setdefault(signal.insurer_code, signal.claim_number)
         closed = self._claims_settled.keys() | self._claims_refused.keys()
         if signal.insurer_code not in closed:
             self._claims_refused[signal.insurer_code] = signal.reason
             self._record("claim refused", f"{signal.insurer_code}: {signal.reason}")
 
+    @workflow.signal(name=SETTLEMENT_CONFIRMED_SIGNAL)
+    def settlement_confirmed(self, signal: SettlementConfirmedSignal) -> None:
+        if signal.insurer_code not in self._claims_confirmed:
+            self._claims_confirmed[signal.insurer_code] = signal
+            payee = signal.payee
+            self._record(
+                "settlement confirmed",
+                f"{signal.insurer_code} {signal.claim_number} by party "
+                f"{signal.party_id}, payee {payee.bank} "
+                f"{payee.account_number_masked}",
+            )
+
     @workflow.query(name=TIMELINE_QUERY)
     def timeline(self) -> CaseTimeline:
         return CaseTimeline(stage=self._stage, entries=self._timeline)
+
+    @workflow.query(name=SETTLEMENT_QUERY)
+    def settlement(self) -> SettlementState:
+        codes = (
+            self._claims_opened.keys()
+            | self._claims_assessed.keys()
+            | self._claims_settled.keys()
+            | self._claims_refused.keys()
+        )
+        return SettlementState(
+            closed=self._stage is CaseStage.CLOSED,
+            ruled=self._ruling is not None,
+            document_number=self._document_number,
+            shares=party_shares(self._request.case.parties, self._ruling),
+            claims=[self._claim_state(code) for code in sorted(codes)],
+        )
+
+    def _claim_state(self, code: str) -> ClaimState:
+        assessed = self._claims_assessed.get(code)
+        confirmed = self._claims_confirmed.get(code)
+        status = claim_status(
+            code,
+            set(self._claims_assessed),
+            set(self._claims_settled),
+            set(self._claims_refused),
+        )
+        party = self._claim_party(code) if assessed is not None else None
+        return ClaimState(
+            insurer_code=code,
+            claim_number=self._claim_numbers.get(code, ""),
+            status=status,
+            party_id=party.party_id if party else None,
+            assessed_cents=assessed.amount_cents if assessed else None,
+            settled_cents=self._claims_settled.get(code),
+            refusal_reason=self._claims_refused.get(code, ""),
+            confirmed_payee=confirmed.payee if confirmed else None,
+        )
 
     async def _check_until_accepted(
         self, video: StoredEvidence

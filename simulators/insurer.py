@@ -7,7 +7,7 @@ keeps the claim it opened on the first ruling.
 Run with ``python -m simulators.insurer``; it consumes the topics of the insurer
 codes in ``DINGZE_SIMULATED_INSURERS``. A claim with an amount to pay is assessed
 and then settled only once the party's confirmation arrives on
-``insurer.<code>.settlements``. The insurers in
+``insurer.<code>.settlements``; a claim of 0 is settled at once. The insurers in
 ``DINGZE_SIMULATED_IMMEDIATE_INSURERS`` open and settle at once instead, with no
 assessment and no confirmation.
 """
@@ -119,7 +119,8 @@ def subscribe_simulator(broker: KafkaBroker, settings: SimulatorSettings) -> lis
         )
         await asyncio.sleep(settings.simulated_settle_delay_seconds)
         amount = _settlement_cents(event)
-        if event.insurer_code in immediate:
+        # Nothing to pay needs no payee account, so no assessment to confirm.
+        if event.insurer_code in immediate or amount == 0:
             await settle(event, amount)
             return
         # NOTE: an insurer with several insured parties in one case pays their
@@ -137,9 +138,6 @@ def subscribe_simulator(broker: KafkaBroker, settings: SimulatorSettings) -> lis
                 party_id=event.insured_parties[0].party_id,
             ),
         )
-        # Nothing to pay needs no payee account, so no confirmation.
-        if amount == 0:
-            await settle(event, 0)
 
     @subscribe(broker, settings, "insurer-simulator-settlements", *settlements)
     async def on_confirmation(event: InsurerSettlementConfirmed) -> None:

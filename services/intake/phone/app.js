@@ -1,4 +1,6 @@
 // The phone page: SMS link -> code -> case and consent -> evidence -> submitted.
+// A settlement link (fragment "v=settlement") leads from the code to the
+// settlement view of settlement.js instead.
 // Files go to storage in parts over presigned URLs. Upload ids stay in
 // localStorage, so after a reload the page requests from intake the parts already in storage
 // and sends only the others once the same file is picked again.
@@ -49,7 +51,7 @@ function showNotice(text) {
 }
 
 function showStep(name) {
-  for (const step of ["code", "case", "evidence", "done"]) {
+  for (const step of ["code", "case", "evidence", "done", "settlement", "settled"]) {
     $("step-" + step).hidden = step !== name;
   }
 }
@@ -60,6 +62,8 @@ class ApiError extends Error {
     this.status = status;
     this.code = (detail && detail.code) || "";
     this.messageZh = (detail && detail.message_zh) || MESSAGES.unknown;
+    // Field by field, for forms that intake checks as a whole.
+    this.problems = (detail && detail.problems) || null;
   }
 }
 
@@ -122,10 +126,14 @@ async function confirmCode() {
       expiresAt: session.expires_at,
     };
     saveState();
-    await openCase();
+    await openView();
   } catch (error) {
     showError(error.messageZh);
   }
+}
+
+function openView() {
+  return state.view === "settlement" ? openSettlement() : openCase();
 }
 
 // ---- Case details and consent ----
@@ -448,7 +456,12 @@ function finish(status) {
 function start() {
   const match = /[#&]t=([A-Za-z0-9_.-]+)/.exec(window.location.hash);
   if (match && match[1] !== state.link) {
-    state = { link: match[1] };
+    const grant = linkGrant(match[1]);
+    state = {
+      link: match[1],
+      view: /[#&]v=settlement(&|$)/.test(window.location.hash) ? "settlement" : "case",
+      partyId: grant ? grant.party_id : null,
+    };
     saveState();
   }
   if (match) history.replaceState(null, "", window.location.pathname);
@@ -458,11 +471,12 @@ function start() {
   $("video").addEventListener("change", pickVideo);
   $("photos").addEventListener("change", pickPhotos);
   $("submit").addEventListener("click", submit);
+  bindSettlement();
   window.addEventListener("online", () => showNotice(""));
 
   const expired = state.session && new Date(state.session.expiresAt) <= new Date();
   if (state.session && !expired) {
-    openCase();
+    openView();
   } else if (state.link) {
     state.session = null;
     showStep("code");

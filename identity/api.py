@@ -1,7 +1,8 @@
 """Sign-in routes and the ``require_role`` dependency for FastAPI services.
 
 A service keeps its :class:`Authenticator` in ``app.state.authenticator``, and may
-keep a :class:`SignInRecorder` in ``app.state.sign_in_recorder`` to log each try.
+keep a :class:`SignInRecorder` in ``app.state.sign_in_recorder`` to log each try
+and an :class:`AttemptGuard` in ``app.state.sign_in_guard`` to limit failures.
 """
 
 import asyncio
@@ -15,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from common.http import problem
+from identity.attempts import AttemptGuard, TooManyAttemptsError
 from identity.authenticator import Authenticator
 from identity.errors import AuthenticationError, ProviderUnavailableError
 from identity.roles import Role, StaffPrincipal
@@ -59,6 +61,29 @@ class SignedIn(BaseModel):
     token_type: str = "bearer"
     expires_at: datetime
     principal: StaffPrincipal
+
+
+def client_address(request: Request) -> str:
+    """Return the caller's address.
+
+    uvicorn takes it from ``X-Forwarded-For`` when the connection comes from an
+    address in its ``FORWARDED_ALLOW_IPS`` (loopback by default), so behind a
+    proxy that variable must name the proxy.
+    """
+    return request.client.host if request.client else "unknown"
+
+
+def _too_many_failures(error: TooManyAttemptsError, username: str) -> HTTPException:
+    where = f"user {username}" if error.kind == "account" else "this address"
+    return HTTPException(
+        429,
+        detail=problem(
+            "too_many_sign_in_failures",
+            f"too many failed sign-ins for {where}; try again in {error.retry_after} s",
+            f"登录失败次数过多，请 {error.minutes} 分钟后再试。",
+        ),
+        headers={"Retry-After": str(error.retry_after)},
+    )
 
 
 def authenticator(request: Request) -> Authenticator:
@@ -134,12 +159,30 @@ async def sign_in(body: SignInRequest, request: Request) -> SignedIn:
                 "请通过单位统一身份认证登录。",
             ),
         )
+    guard: AttemptGuard | None = getattr(request.app.state, "sign_in_guard", None)
+    attempt = None
+    if guard is not None:
+        client = client_address(request)
+        try:
+            attempt = await guard.begin(body.username, client)
+        except TooManyAttemptsError as error:
+            log.warning(
+                "sign-in rate limited",
+                username=body.username,
+                client=client,
+                limit=error.kind,
+                retry_after=error.retry_after,
+            )
+            raise _too_many_failures(error, body.username) from error
     # scrypt takes tens of milliseconds of CPU, so it runs off the event loop.
     result = await asyncio.to_thread(auth.sign_in, body.username, body.password)
     if result is None:
         log.info("sign-in rejected", username=body.username)
         await _record_sign_in(request, body.username, None)
         raise _unauthorized("the username or password is wrong")
+    if guard is not None and attempt is not None:
+        # Only failures count against the limits.
+        await guard.forget(attempt)
     principal, token, expires_at = result
     await _record_sign_in(request, body.username, principal)
     log.info("signed in", username=principal.subject, badge=principal.badge_number)

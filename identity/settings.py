@@ -1,10 +1,13 @@
 """Identity settings: the local provider by default, OpenID Connect for deployment."""
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from identity.attempts import AttemptLimit
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,6 +31,18 @@ class IdentitySettings(BaseSettings):
     identity_token_issuer: str = "dingze-local"
     identity_token_audience: str = "dingze"
     identity_token_minutes: int = Field(default=480, ge=1, le=24 * 60)
+    identity_sign_in_failures_per_account: int = Field(
+        default=5,
+        ge=1,
+        description="Failed sign-ins of one username within the window; more "
+        "are rejected with 429 until the oldest leaves the window",
+    )
+    identity_sign_in_failures_per_client: int = Field(
+        default=20,
+        ge=1,
+        description="Failed sign-ins from one client address within the window",
+    )
+    identity_sign_in_window_minutes: float = Field(default=15.0, gt=0)
     oidc_issuer: str = Field(
         default="",
         description="Issuer URL; its /.well-known/openid-configuration is read",
@@ -49,3 +64,11 @@ class IdentitySettings(BaseSettings):
         default=60.0,
         description="Minimum seconds between two JWKS fetches for unknown key ids",
     )
+
+    def sign_in_limits(self) -> tuple[AttemptLimit, AttemptLimit]:
+        """Return the limits of failed sign-ins per account and per client."""
+        window = timedelta(minutes=self.identity_sign_in_window_minutes)
+        return (
+            AttemptLimit(self.identity_sign_in_failures_per_account, window),
+            AttemptLimit(self.identity_sign_in_failures_per_client, window),
+        )

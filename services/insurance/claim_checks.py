@@ -12,7 +12,13 @@ from common.kafka_retry import PermanentMessageError
 from contracts.events import ClaimAssessed, ClaimOpened, ClaimRefused, ClaimSettled
 
 ClaimEvent = ClaimOpened | ClaimAssessed | ClaimSettled | ClaimRefused
-CLOSED_STATUSES = frozenset({"settled", "refused"})
+# A settlement may not follow a refusal of the same claim, nor a refusal a
+# settlement. An assessment may come after either, because it travels on its own
+# topic and can be read after the claim's settlement.
+CONTRADICTED_BY: dict[str, str] = {
+    "claim.settled": "refused",
+    "claim.refused": "settled",
+}
 
 
 class ClaimEventRejectedError(PermanentMessageError):
@@ -70,8 +76,10 @@ def check_claim_event(event: ClaimEvent, standing: ClaimStanding) -> None:
             f"{name}: names claim {event.claim_number}, but the insurer opened "
             f"claim {standing.claim_number}",
         )
-    if not isinstance(event, ClaimOpened) and standing.status in CLOSED_STATUSES:
+    if standing.status is not None and standing.status == CONTRADICTED_BY.get(
+        event.topic
+    ):
         raise ClaimEventRejectedError(
-            "claim_closed",
+            "claim_closing_conflict",
             f"{name}: claim {standing.claim_number} is already {standing.status}",
         )

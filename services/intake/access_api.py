@@ -7,11 +7,14 @@ from typing import Annotated
 from uuid import UUID
 
 import structlog
-from fastapi import APIRouter, status
+from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
+from common.http import problem
 from contracts.case import Party
 from contracts.events import SmsRequested
+from identity.api import client_address
+from identity.attempts import Attempt, AttemptGuard, TooManyAttemptsError
 from identity.party_access import PartyAccessError, PartyGrant
 from services.intake.callers import AuxiliaryOfficer, Runtime
 from services.intake.problems import (
@@ -109,13 +112,19 @@ async def send_party_links(
 
 
 @router.post("/access/code", status_code=status.HTTP_202_ACCEPTED, responses=ERRORS)
-async def send_code(body: CodeRequest, runtime: Runtime) -> CodeSent:
+async def send_code(body: CodeRequest, request: Request, runtime: Runtime) -> CodeSent:
     """Text a one-time code to the party that the link names."""
     now = datetime.now(UTC)
-    link, party, trace_id = await _linked_party(runtime, body.link_token, now)
+    guard = runtime.code_requests
+    link, party, trace_id, attempt = await _linked_party(
+        runtime, body.link_token, now, guard, client_address(request)
+    )
     try:
         code = await runtime.party_codes.issue(link, now)
     except PartyAccessError as error:
+        if error.code == "code_recently_sent":
+            # No text went out, so the request does not count.
+            await guard.forget(attempt)
         raise _refusal(error) from error
     lifetime = runtime.party_codes.policy.code_lifetime
     minutes = math.ceil(lifetime.total_seconds() / 60)
@@ -139,10 +148,15 @@ async def send_code(body: CodeRequest, runtime: Runtime) -> CodeSent:
 
 
 @router.post("/access/session", responses=ERRORS)
-async def open_session(body: SessionRequest, runtime: Runtime) -> PartySession:
+async def open_session(
+    body: SessionRequest, request: Request, runtime: Runtime
+) -> PartySession:
     """Exchange the link and its code for a session token of that party."""
     now = datetime.now(UTC)
-    link, party, _ = await _linked_party(runtime, body.link_token, now)
+    guard = runtime.code_entries
+    link, party, _, attempt = await _linked_party(
+        runtime, body.link_token, now, guard, client_address(request)
+    )
     try:
         await runtime.party_codes.confirm(link, body.code, now)
     except PartyAccessError as error:
@@ -153,6 +167,8 @@ async def open_session(body: SessionRequest, runtime: Runtime) -> PartySession:
             reason=error.code,
         )
         raise _refusal(error) from error
+    # Only failed entries count against the limits.
+    await guard.forget(attempt)
     token, expires_at = runtime.party_tokens.issue_session(link, now)
     log.info("party session opened", case_id=str(link.case_id), party_id=party.party_id)
     return PartySession(
@@ -164,12 +180,19 @@ async def open_session(body: SessionRequest, runtime: Runtime) -> PartySession:
 
 
 async def _linked_party(
-    runtime: Runtime, token: str, now: datetime
-) -> tuple[PartyGrant, Party, str]:
+    runtime: Runtime, token: str, now: datetime, guard: AttemptGuard, client: str
+) -> tuple[PartyGrant, Party, str, Attempt]:
+    """Return the link's grant, party and trace id, with the attempt recorded.
+
+    An invalid link counts against the client's limit only, because it names no
+    party.
+    """
     try:
         link = runtime.party_tokens.read(token, "link", now)
     except PartyAccessError as error:
+        await _begin_attempt(guard, None, client)
         raise _refusal(error) from error
+    attempt = await _begin_attempt(guard, f"{link.case_id}:{link.party_id}", client)
     stored = await runtime.cases.get(link.case_id)
     party = None
     if stored is not None:
@@ -178,7 +201,49 @@ async def _linked_party(
         )
     if stored is None or party is None:
         raise case_not_found(link.case_id)
-    return link, party, stored.trace_id
+    return link, party, stored.trace_id, attempt
+
+
+_RATE_LIMITED = {
+    "party_code_request": (
+        "too_many_code_requests",
+        "too many codes were requested",
+        "获取验证码次数过多，请 {minutes} 分钟后再试。",
+    ),
+    "party_code_entry": (
+        "too_many_code_failures",
+        "too many wrong codes were entered",
+        "验证码输入错误次数过多，请 {minutes} 分钟后再试。",
+    ),
+}
+
+
+async def _begin_attempt(
+    guard: AttemptGuard, party: str | None, client: str
+) -> Attempt:
+    """Record an attempt, or raise 429 with Retry-After when a limit is reached."""
+    try:
+        return await guard.begin(party, client)
+    except TooManyAttemptsError as error:
+        code, reason, message_zh = _RATE_LIMITED[guard.scope]
+        where = "for this party" if error.kind == "account" else "from this address"
+        log.warning(
+            "party access rate limited",
+            scope=guard.scope,
+            party=party,
+            client=client,
+            limit=error.kind,
+            retry_after=error.retry_after,
+        )
+        raise HTTPException(
+            429,
+            detail=problem(
+                code,
+                f"{reason} {where}; try again in {error.retry_after} s",
+                message_zh.format(minutes=error.minutes),
+            ),
+            headers={"Retry-After": str(error.retry_after)},
+        ) from error
 
 
 async def _send_sms(

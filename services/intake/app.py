@@ -25,6 +25,7 @@ from contracts.events import (
     SmsRequested,
 )
 from documents.archive import DocumentArchive
+from identity.attempts import AttemptGuard
 from identity.authenticator import build_authenticator
 from identity.party_access import OneTimeCodes, PartyTokens
 from services.intake import (
@@ -83,6 +84,12 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             broker=broker,
             party_tokens=tokens,
             party_codes=OneTimeCodes(pool, policy),
+            code_requests=AttemptGuard(
+                pool, "party_code_request", *settings.code_request_limits()
+            ),
+            code_entries=AttemptGuard(
+                pool, "party_code_entry", *settings.code_failure_limits()
+            ),
             multipart=multipart,
             uploads=UploadStore(pool),
             settlements=SettlementStore(pool, settings),

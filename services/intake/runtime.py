@@ -8,6 +8,7 @@ from temporalio.client import Client
 from common.multipart import MultipartStorage
 from common.storage import EvidenceStore
 from documents.archive import DocumentArchive
+from identity.attempts import AttemptGuard
 from identity.party_access import OneTimeCodes, PartyTokens
 from services.intake.settings import IntakeSettings
 from services.intake.settlement_store import SettlementStore
@@ -24,6 +25,9 @@ class IntakeRuntime:
     broker: KafkaBroker
     party_tokens: PartyTokens
     party_codes: OneTimeCodes
+    # Rate limits of code requests (all count) and code entries (failures count).
+    code_requests: AttemptGuard
+    code_entries: AttemptGuard
     multipart: MultipartStorage
     uploads: UploadStore
     settlements: SettlementStore

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr
 
 from common.settings import PlatformSettings
+from identity.attempts import AttemptLimit
 from identity.party_access import PartyAccessPolicy
 from identity.settings import IdentitySettings
 
@@ -50,6 +51,27 @@ class IntakeSettings(PlatformSettings, IdentitySettings):
     party_code_minutes: float = Field(default=5.0, gt=0)
     party_code_max_attempts: int = Field(default=5, ge=1)
     party_session_hours: float = Field(default=2.0, gt=0)
+    party_code_requests_per_party: int = Field(
+        default=5,
+        ge=1,
+        description="Codes texted to one party of a case within the window",
+    )
+    party_code_requests_per_client: int = Field(
+        default=60,
+        ge=1,
+        description="Code requests from one client address within the window",
+    )
+    party_code_failures_per_party: int = Field(
+        default=10,
+        ge=1,
+        description="Failed code entries of one party of a case within the window",
+    )
+    party_code_failures_per_client: int = Field(
+        default=30,
+        ge=1,
+        description="Failed code entries from one client address within the window",
+    )
+    party_attempt_window_minutes: float = Field(default=60.0, gt=0)
     # A week lets a party find the bank details without leaving a texted link
     # usable for the whole 30 days a claim may stay open.
     settlement_link_hours: float = Field(
@@ -75,6 +97,22 @@ class IntakeSettings(PlatformSettings, IdentitySettings):
             code_lifetime=timedelta(minutes=self.party_code_minutes),
             code_max_attempts=self.party_code_max_attempts,
             session_lifetime=timedelta(hours=self.party_session_hours),
+        )
+
+    def code_request_limits(self) -> tuple[AttemptLimit, AttemptLimit]:
+        """Return the limits of codes requested per party and per client."""
+        window = timedelta(minutes=self.party_attempt_window_minutes)
+        return (
+            AttemptLimit(self.party_code_requests_per_party, window),
+            AttemptLimit(self.party_code_requests_per_client, window),
+        )
+
+    def code_failure_limits(self) -> tuple[AttemptLimit, AttemptLimit]:
+        """Return the limits of failed code entries per party and per client."""
+        window = timedelta(minutes=self.party_attempt_window_minutes)
+        return (
+            AttemptLimit(self.party_code_failures_per_party, window),
+            AttemptLimit(self.party_code_failures_per_client, window),
         )
 
     def settlement_link_policy(self) -> PartyAccessPolicy:

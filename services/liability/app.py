@@ -27,6 +27,7 @@ from decision_support import load_accident_types
 from documents.archive import DocumentArchive
 from documents.keys import load_public_key, public_key_path
 from identity.api import router as identity_router
+from identity.attempts import AttemptGuard
 from identity.authenticator import build_authenticator
 from services.liability.accident_types_api import router as accident_types_router
 from services.liability.api import router
@@ -77,6 +78,9 @@ def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
         evidence = EvidenceStore(settings)
         audit = AuditLog(pool)
         app.state.sign_in_recorder = audit.record_sign_in
+        app.state.sign_in_guard = AttemptGuard(
+            pool, "staff_sign_in", *settings.sign_in_limits()
+        )
         app.state.runtime = LiabilityRuntime(
             settings=settings,
             queue=queue,

@@ -1,7 +1,7 @@
 """Claim events reach a case only from its insurers, after the ruling, for their claim.
 
-The insurer simulator is stopped while the test plays a forger on the claim topics,
-and started again afterwards, so the case then settles through its real claims.
+The case is insured by the insurers that the session's simulator leaves alone, so
+the test plays a forger on the claim topics and then the real insurers.
 """
 
 import json
@@ -22,8 +22,10 @@ from contracts.workflow import TIMELINE_QUERY, CaseTimeline, case_workflow_id
 from demo.client import PlatformClient, sample_ruling
 from tests.support.cases import case_outcome, claimed_case
 from tests.support.insurers import (
+    HAND_PLAYED_INSURERS,
     register_insurer,
     send_event,
+    signed_insurer,
     wait_for_insurance_row,
 )
 from tests.support.platform import PlatformProcesses
@@ -73,37 +75,55 @@ async def test_forged_claim_events_are_dead_lettered(
     video: Path,
 ) -> None:
     prefix = platform.env["DINGZE_KAFKA_TOPIC_PREFIX"]
-    case_id = await claimed_case(client, video)
-    # The simulator's own claim number, so its later events fit this opening.
-    claim_number = f"PICC-{str(case_id)[:8].upper()}"
+    x, y = (signed_insurer(platform, code) for code in HAND_PLAYED_INSURERS)
+    case_id = await claimed_case(client, video, (x.code, y.code))
+    ruled = await client.rule(case_id, sample_ruling())
+    assert ruled.status_code == 200, ruled.text
+    for insurer in (x, y):
+        await wait_for_insurance_row(
+            settings.database_url, "notifications", case_id, insurer.code
+        )
     not_an_insurer_of_case = ClaimSettled(
         case_id=case_id, insurer_code="CPIC", claim_number="CPIC-1", amount_cents=1
     )
-    opened = ClaimOpened(
-        case_id=case_id, insurer_code="PICC", claim_number=claim_number
-    )
+    opened = ClaimOpened(case_id=case_id, insurer_code=x.code, claim_number="X-1")
     other_claim = ClaimSettled(
-        case_id=case_id, insurer_code="PICC", claim_number="PICC-FORGED", amount_cents=1
+        case_id=case_id, insurer_code=x.code, claim_number="X-FORGED", amount_cents=1
     )
-    platform.kill("simulator")
-    try:
-        ruled = await client.rule(case_id, sample_ruling())
-        assert ruled.status_code == 200, ruled.text
-        await wait_for_insurance_row(
-            settings.database_url, "notifications", case_id, "PICC"
-        )
-        await _publish(settings, prefix, not_an_insurer_of_case)
-        await _publish(settings, prefix, opened)
-        await wait_for_insurance_row(settings.database_url, "claims", case_id, "PICC")
-        await _publish(settings, prefix, other_claim)
-        dead = await _dead_letters(
-            settings, prefix, {not_an_insurer_of_case.event_id, other_claim.event_id}
-        )
-        timeline = await temporal.get_workflow_handle(case_workflow_id(case_id)).query(
-            TIMELINE_QUERY, result_type=CaseTimeline
-        )
-    finally:
-        platform.start("simulator", "simulators.insurer")
+
+    # A forger on the Kafka topics, between the insurer's opening and settlement.
+    await _publish(settings, prefix, not_an_insurer_of_case)
+    await _publish(settings, prefix, opened)
+    await wait_for_insurance_row(settings.database_url, "claims", case_id, x.code)
+    await _publish(settings, prefix, other_claim)
+    dead = await _dead_letters(
+        settings, prefix, {not_an_insurer_of_case.event_id, other_claim.event_id}
+    )
+    timeline = await temporal.get_workflow_handle(case_workflow_id(case_id)).query(
+        TIMELINE_QUERY, result_type=CaseTimeline
+    )
+
+    # The insurers settle for real: A has no share, B the whole 2,000 CNY.
+    await x.post(
+        client.http,
+        ClaimSettled(
+            case_id=case_id, insurer_code=x.code, claim_number="X-1", amount_cents=0
+        ),
+    )
+    await y.post(
+        client.http,
+        ClaimOpened(case_id=case_id, insurer_code=y.code, claim_number="Y-1"),
+    )
+    await wait_for_insurance_row(settings.database_url, "claims", case_id, y.code)
+    await y.post(
+        client.http,
+        ClaimSettled(
+            case_id=case_id,
+            insurer_code=y.code,
+            claim_number="Y-1",
+            amount_cents=200_000,
+        ),
+    )
     outcome = await case_outcome(temporal, case_id)
 
     assert "ruling_not_delivered" in dead[not_an_insurer_of_case.event_id]
@@ -112,8 +132,10 @@ async def test_forged_claim_events_are_dead_lettered(
     assert steps.count("claim opened") == 1
     assert steps.count("claim settled") == 0
     assert outcome.outcome == "settled"
-    settled = [e.detail for e in outcome.timeline if e.step == "claim settled"]
-    assert sorted(settled) == ["PAIC 2000.00 CNY", "PICC 0.00 CNY"]
+    settled = [
+        entry.detail for entry in outcome.timeline if entry.step == "claim settled"
+    ]
+    assert sorted(settled) == sorted([f"{x.code} 0.00 CNY", f"{y.code} 2000.00 CNY"])
 
 
 async def test_claim_event_api_needs_delivered_ruling(

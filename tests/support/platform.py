@@ -119,6 +119,9 @@ class PlatformProcesses:
             "DINGZE_INSURANCE_WEBHOOK_POLL_SECONDS": "0.2",
             # Every sample case uses the same two phone numbers.
             "DINGZE_NOTIFY_RATE_PER_NUMBER": "10000",
+            # Every test's phone requests its codes from 127.0.0.1; the limit
+            # tests send addresses of their own.
+            "DINGZE_PARTY_CODE_REQUESTS_PER_CLIENT": "1000",
             # The smallest part S3 takes, so a test video of a few MiB has parts.
             "DINGZE_INTAKE_PART_SIZE_BYTES": str(5 * 1024 * 1024),
             **{

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from contracts.events import ClaimOpened, ClaimRefused, ClaimSettled
+from contracts.events import ClaimAssessed, ClaimOpened, ClaimRefused, ClaimSettled
 from services.insurance.claim_checks import (
     ClaimEventRejectedError,
     ClaimNotOpenedError,
@@ -63,7 +63,18 @@ def test_other_claim_number_is_rejected() -> None:
         assert caught.value.code == "claim_number_mismatch"
 
 
-def test_closed_claim_takes_no_more_events() -> None:
+def test_assessment_after_settlement_is_accepted() -> None:
+    assessed = ClaimAssessed(
+        case_id=CASE, insurer_code="PICC", claim_number="PICC-1", amount_cents=100
+    )
+    standing = ClaimStanding(
+        handled=False, delivered=True, claim_number="PICC-1", status="settled"
+    )
+
+    check_claim_event(assessed, standing)
+
+
+def test_closing_cannot_contradict_closing() -> None:
     refused = ClaimRefused(
         case_id=CASE, insurer_code="PICC", claim_number="PICC-1", reason="欺诈"
     )
@@ -75,7 +86,7 @@ def test_closed_claim_takes_no_more_events() -> None:
         with pytest.raises(ClaimEventRejectedError) as caught:
             check_claim_event(event, standing)
 
-        assert caught.value.code == "claim_closed"
+        assert caught.value.code == "claim_closing_conflict"
 
 
 def test_redelivered_event_passes_again() -> None:

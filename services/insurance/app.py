@@ -13,6 +13,7 @@ from common.logging import configure_logging
 from common.outbox import relaying
 from common.temporal import connect_temporal
 from contracts.events import (
+    CaseReconsidered,
     CaseRuled,
     InsurerReminder,
     SettlementConfirmed,
@@ -37,6 +38,7 @@ def create_app(settings: InsuranceSettings | None = None) -> FastAPI:
             settings,
             [
                 CaseRuled.topic,
+                CaseReconsidered.topic,
                 SettlementConfirmed.topic,
                 SettlementEscalated.topic,
                 InsurerReminder.request_topic,

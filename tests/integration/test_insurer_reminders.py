@@ -10,14 +10,14 @@ import pytest
 from common.settings import PlatformSettings
 from contracts.events import InsurerReminder, SettlementEscalated
 from contracts.webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER, TOPIC_HEADER, verify
-from tests.integration.test_webhooks import (
-    _cert_paths,
-    _new_insurer,
-    _parked_id,
-    _registry,
-    _wait_for,
+from tests.integration.test_webhooks import _parked_id, _wait_for
+from tests.support.insurers import (
+    case_records,
+    new_insurer,
+    run_registry,
+    send_event,
+    webhook_cert_paths,
 )
-from tests.support.insurers import case_records, send_event
 from tests.support.platform import PlatformProcesses
 from tests.support.webhook_receiver import receiving
 
@@ -62,11 +62,11 @@ async def test_reminder_reaches_own_webhook_once(
     platform: PlatformProcesses, settings: PlatformSettings
 ) -> None:
     with (
-        receiving(2, *_cert_paths(platform)) as reminded,
-        receiving(0, *_cert_paths(platform)) as other,
+        receiving(2, *webhook_cert_paths(platform)) as reminded,
+        receiving(0, *webhook_cert_paths(platform)) as other,
     ):
-        code, secret = _new_insurer(platform, reminded.url)
-        other_code, _ = _new_insurer(platform, other.url)
+        code, secret = new_insurer(platform, reminded.url)
+        other_code, _ = new_insurer(platform, other.url)
         reminder = _reminder(uuid.uuid4(), code)
 
         await _publish(platform, settings, InsurerReminder.request_topic, reminder)
@@ -104,11 +104,11 @@ async def test_escalation_reaches_each_insurer_alone(
     platform: PlatformProcesses, settings: PlatformSettings
 ) -> None:
     with (
-        receiving(0, *_cert_paths(platform)) as first,
-        receiving(1, *_cert_paths(platform)) as second,
+        receiving(0, *webhook_cert_paths(platform)) as first,
+        receiving(1, *webhook_cert_paths(platform)) as second,
     ):
-        first_code, _ = _new_insurer(platform, first.url)
-        second_code, second_secret = _new_insurer(platform, second.url)
+        first_code, _ = new_insurer(platform, first.url)
+        second_code, second_secret = new_insurer(platform, second.url)
         escalation = SettlementEscalated(
             case_id=uuid.uuid4(),
             trace_id=uuid.uuid4().hex,
@@ -157,8 +157,8 @@ async def test_parked_reminder_is_redelivered(
     platform: PlatformProcesses, settings: PlatformSettings
 ) -> None:
     max_attempts = int(platform.env["DINGZE_INSURANCE_WEBHOOK_MAX_ATTEMPTS"])
-    with receiving(max_attempts, *_cert_paths(platform)) as receiver:
-        code, _ = _new_insurer(platform, receiver.url)
+    with receiving(max_attempts, *webhook_cert_paths(platform)) as receiver:
+        code, _ = new_insurer(platform, receiver.url)
         reminder = _reminder(uuid.uuid4(), code)
         await _publish(platform, settings, InsurerReminder.request_topic, reminder)
         parked = None
@@ -168,7 +168,7 @@ async def test_parked_reminder_is_redelivered(
                 break
             await asyncio.sleep(0.2)
 
-        redelivered = _registry(platform, "redeliver", "--insurer", code)
+        redelivered = run_registry(platform, "redeliver", "--insurer", code)
         await _wait_for(receiver, 200)
         await asyncio.sleep(1.0)
 

@@ -114,19 +114,30 @@ class OtherParty(BaseModel):
 class InsurerNotification(Event):
     """A ruling as one insurer receives it, on that insurer's own topic.
 
-    Version 2 adds ``other_parties``. The insurer gets its own insured parties in
-    full and the other parties masked, never their phone numbers or policies.
+    Version 2 adds ``other_parties``. Version 3 adds ``document_number`` and
+    ``replaces_document_number``: a notification that names a replaced document
+    carries the ruling of a reconsideration, which supersedes every earlier
+    notification of the case. The insurer gets its own insured parties in full
+    and the other parties masked, never their phone numbers or policies.
     """
 
     topic: ClassVar[str] = "insurer.{insurer_code}.notifications"
 
-    schema_version: int = 2
+    schema_version: int = 3
     insurer_code: InsurerCode
     accident_at: datetime
     location: Location
     insured_parties: list[PartySummary]
     other_parties: list[OtherParty] = Field(default_factory=list)
     ruling: Ruling
+    document_number: str = Field(
+        default="", description="The signed document of this ruling"
+    )
+    replaces_document_number: str = Field(
+        default="",
+        description="Set when a reconsideration replaced the ruling: the replaced "
+        "ruling's document. Empty for a first ruling",
+    )
 
     @staticmethod
     def topic_for(insurer_code: str) -> str:
@@ -272,7 +283,11 @@ class CaseReconsiderationRequested(Event):
 
 
 class CaseReconsidered(Event):
-    """A reconsidering officer confirmed or replaced a ruling; both stay on file."""
+    """A reconsidering officer confirmed or replaced a ruling; both stay on file.
+
+    The accident and its parties travel with the event, so that insurance can
+    send a replaced ruling to the insurers without asking another service.
+    """
 
     topic: ClassVar[str] = "case.reconsidered"
 
@@ -280,6 +295,17 @@ class CaseReconsidered(Event):
     first_document_number: str
     document_number: str
     ruling: Ruling = Field(description="The ruling in force after reconsideration")
+    accident_at: datetime | None = Field(
+        default=None, description="None in events published before it was added"
+    )
+    location: Location | None = Field(
+        default=None, description="None in events published before it was added"
+    )
+    parties: list[PartySummary] = Field(
+        default_factory=list,
+        description="The parties without phone numbers; empty in events published "
+        "before it was added",
+    )
 
 
 class CaseClosed(Event):

@@ -1,6 +1,9 @@
 """An insurer's system, simulated: it opens, assesses and settles a claim for every
 ruling.
 
+A ruling replaced after reconsideration is logged and left alone: the simulator
+keeps the claim it opened on the first ruling.
+
 Run with ``python -m simulators.insurer``; it consumes the topics of the insurer
 codes in ``DINGZE_SIMULATED_INSURERS``. A claim with an amount to pay is assessed
 and then settled only once the party's confirmation arrives on
@@ -94,6 +97,14 @@ def subscribe_simulator(broker: KafkaBroker, settings: SimulatorSettings) -> lis
 
     @subscribe(broker, settings, "insurer-simulator", *notifications)
     async def on_notification(event: InsurerNotification) -> None:
+        if event.replaces_document_number:
+            log.info(
+                "replacement ruling received by simulator",
+                case_id=str(event.case_id),
+                insurer=event.insurer_code,
+                document_number=event.document_number,
+            )
+            return
         claim_number = _claim_number(event)
         await publish_event(
             broker,

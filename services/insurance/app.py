@@ -12,7 +12,12 @@ from common.lifecycle import consuming
 from common.logging import configure_logging
 from common.outbox import relaying
 from common.temporal import connect_temporal
-from contracts.events import CaseRuled, SettlementConfirmed, SettlementEscalated
+from contracts.events import (
+    CaseReconsidered,
+    CaseRuled,
+    SettlementConfirmed,
+    SettlementEscalated,
+)
 from services.insurance.claims_api import CLAIM_EVENTS
 from services.insurance.claims_api import router as claims_router
 from services.insurance.contracts_api import router as contracts_router
@@ -32,6 +37,7 @@ def create_app(settings: InsuranceSettings | None = None) -> FastAPI:
             settings,
             [
                 CaseRuled.topic,
+                CaseReconsidered.topic,
                 SettlementConfirmed.topic,
                 SettlementEscalated.topic,
                 *(model.topic for model in CLAIM_EVENTS.values()),

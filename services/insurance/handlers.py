@@ -1,4 +1,5 @@
-"""Kafka handlers: rulings out to each insurer, claim updates back to the case.
+"""Kafka handlers: rulings and replaced rulings out to each insurer, claim updates
+back to the case.
 
 A ruling's notifications go to the outbox in one transaction with the inbox entry,
 so a redelivered ruling queues nothing twice. Signals to the workflow are sent
@@ -15,8 +16,11 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from common.kafka import ensure_topics, subscribe
+from common.kafka_retry import PermanentMessageError
 from common.settings import PlatformSettings
+from contracts.documents import ReconsiderationOutcome
 from contracts.events import (
+    CaseReconsidered,
     CaseRuled,
     ClaimAssessed,
     ClaimOpened,
@@ -48,7 +52,11 @@ from services.insurance.claim_checks import (
     ClaimNotOpenedError,
     check_claim_event,
 )
-from services.insurance.minimisation import notification_for
+from services.insurance.minimisation import (
+    IncompleteReconsiderationError,
+    notification_for,
+    replacements_for,
+)
 from services.insurance.store import InsuranceStore
 
 log = structlog.get_logger(__name__)
@@ -118,17 +126,33 @@ def subscribe_insurance(
     store: InsuranceStore,
     temporal: Client,
 ) -> None:
+    # The insurers' topics this process has made sure exist.
     insurer_topics: set[str] = set()
+    _subscribe_rulings(broker, settings, store, temporal, insurer_topics)
+    _subscribe_claims(broker, settings, store, temporal, insurer_topics)
 
-    @subscribe(broker, settings, "insurance", CaseRuled.topic)
-    async def on_case_ruled(event: CaseRuled) -> None:
-        insurer_codes = sorted({party.insurer_code for party in event.parties})
-        notifications = [notification_for(event, code) for code in insurer_codes]
+
+def _subscribe_rulings(
+    broker: KafkaBroker,
+    settings: PlatformSettings,
+    store: InsuranceStore,
+    temporal: Client,
+    insurer_topics: set[str],
+) -> None:
+    """Send first and replaced rulings out to the insurers of each case."""
+
+    async def ensure_insurer_topics(insurer_codes: list[str]) -> None:
         for code in insurer_codes:
             topic = InsurerNotification.topic_for(code)
             if topic not in insurer_topics:
                 await ensure_topics(settings, [topic])
                 insurer_topics.add(topic)
+
+    @subscribe(broker, settings, "insurance", CaseRuled.topic)
+    async def on_case_ruled(event: CaseRuled) -> None:
+        insurer_codes = sorted({party.insurer_code for party in event.parties})
+        notifications = [notification_for(event, code) for code in insurer_codes]
+        await ensure_insurer_topics(insurer_codes)
         delivery = await store.record_ruling(event, notifications)
         if delivery.inactive:
             log.warning(
@@ -152,6 +176,63 @@ def subscribe_insurance(
             trace_id=event.trace_id,
             insurers=delivery.notified,
         )
+
+    @subscribe(broker, settings, "insurance", CaseReconsidered.topic)
+    async def on_case_reconsidered(event: CaseReconsidered) -> None:
+        """Send a replaced ruling to the case's insurers. A confirmed ruling stays."""
+        fields = {
+            "case_id": str(event.case_id),
+            "trace_id": event.trace_id,
+            "document_number": event.document_number,
+        }
+        if event.outcome != ReconsiderationOutcome.REPLACED:
+            log.info("reconsideration kept the ruling, insurers not notified", **fields)
+            return
+        try:
+            replacements = replacements_for(event)
+        except IncompleteReconsiderationError as error:
+            # Retrying cannot add the missing fields, so the event goes to the
+            # dead-letter topic, which keeps it.
+            raise PermanentMessageError(str(error)) from error
+        await ensure_insurer_topics([item.insurer_code for item in replacements])
+        delivery = await store.record_replacement(event, replacements)
+        if delivery.inactive:
+            log.warning(
+                "replacement ruling not sent to inactive insurers",
+                insurers=delivery.inactive,
+                **fields,
+            )
+        if delivery.already_replaced:
+            log.warning(
+                "replacement ruling already sent for this case, not sent again",
+                insurers=delivery.already_replaced,
+                event_id=str(event.event_id),
+                **fields,
+            )
+        if not delivery.first:
+            log.info(
+                "replacement ruling already handled",
+                insurers=delivery.notified,
+                **fields,
+            )
+        elif delivery.notified:
+            log.info(
+                "insurers sent the replacement ruling",
+                insurers=delivery.notified,
+                **fields,
+            )
+
+
+def _subscribe_claims(
+    broker: KafkaBroker,
+    settings: PlatformSettings,
+    store: InsuranceStore,
+    temporal: Client,
+    insurer_topics: set[str],
+) -> None:
+    """Relay the insurers' claim events to the case workflow, and the parties'
+    settlement confirmations to the insurers.
+    """
 
     @subscribe(broker, settings, "insurance", ClaimOpened.topic)
     async def on_claim_opened(event: ClaimOpened) -> None:

@@ -11,6 +11,7 @@ from common.inbox import first_delivery
 from common.outbox import add_to_outbox
 from common.settings import PlatformSettings
 from contracts.events import (
+    CaseReconsidered,
     CaseRuled,
     ClaimAssessed,
     ClaimOpened,
@@ -28,11 +29,14 @@ from services.insurance.webhooks import queue_webhook
 
 @dataclass
 class RulingDelivery:
-    """One ruling's delivery: the insurers notified and those inactive."""
+    """One ruling's delivery: the insurers notified, those inactive, and those
+    that already had a replacement for the case.
+    """
 
     first: bool
     notified: list[str] = field(default_factory=list)
     inactive: list[str] = field(default_factory=list)
+    already_replaced: list[str] = field(default_factory=list)
 
 
 class InsuranceStore:
@@ -71,6 +75,51 @@ class InsuranceStore:
                 delivery.notified.append(notification.insurer_code)
         return delivery
 
+    async def record_replacement(
+        self, event: CaseReconsidered, replacements: list[InsurerNotification]
+    ) -> RulingDelivery:
+        """Queue each active insurer's replacement ruling, on Kafka and by webhook.
+
+        Like ``record_ruling``, the inbox entry, the replacement rows, the outbox
+        events and the webhook deliveries commit together. An insurer that already
+        has a replacement for the case gets no second one, whatever the event id.
+        """
+        async with self._pool.acquire() as connection, connection.transaction():
+            if not await first_delivery(connection, event.event_id, event.topic):
+                replaced = await connection.fetch(
+                    "SELECT insurer_code FROM ruling_replacements WHERE case_id = $1",
+                    event.case_id,
+                )
+                return RulingDelivery(
+                    first=False, notified=sorted(r["insurer_code"] for r in replaced)
+                )
+            registry = await registry_entries(
+                connection, [n.insurer_code for n in replacements]
+            )
+            delivery = RulingDelivery(first=True)
+            for replacement in replacements:
+                entry = registry.get(replacement.insurer_code)
+                if entry is not None and not entry.active:
+                    delivery.inactive.append(replacement.insurer_code)
+                    continue
+                recorded = await connection.fetchval(
+                    "INSERT INTO ruling_replacements (case_id, insurer_code,"
+                    " event_id, document_number, replaces_document_number)"
+                    " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"
+                    " RETURNING true",
+                    replacement.case_id,
+                    replacement.insurer_code,
+                    replacement.event_id,
+                    replacement.document_number,
+                    replacement.replaces_document_number,
+                )
+                if not recorded:
+                    delivery.already_replaced.append(replacement.insurer_code)
+                    continue
+                await self._publish(connection, replacement, entry)
+                delivery.notified.append(replacement.insurer_code)
+        return delivery
+
     async def _queue_notification(
         self,
         connection: Connection,
@@ -84,6 +133,15 @@ class InsuranceStore:
             notification.insurer_code,
             notification.event_id,
         )
+        await self._publish(connection, notification, entry)
+
+    async def _publish(
+        self,
+        connection: Connection,
+        notification: InsurerNotification,
+        entry: RegistryEntry | None,
+    ) -> None:
+        """Queue the notification on the insurer's topic and, if any, its webhook."""
         await add_to_outbox(
             connection,
             self._settings,

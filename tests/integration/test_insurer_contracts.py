@@ -32,7 +32,11 @@ async def test_insurance_serves_asyncapi_and_schemas(
     assert asyncapi.status_code == 200
     assert asyncapi.json()["asyncapi"] == "3.0.0"
     files = {item["url"].rsplit("/", 1)[1] for item in listing.json()}
-    assert {"InsurerNotification.v1.json", "InsurerNotification.v2.json"} <= files
+    assert {
+        "InsurerNotification.v1.json",
+        "InsurerNotification.v2.json",
+        "InsurerNotification.v3.json",
+    } <= files
     assert schema.json()["x-topic"] == InsurerNotification.topic
     assert missing.status_code == 404
     assert missing.json()["detail"]["code"] == "schema_not_found"
@@ -65,8 +69,8 @@ async def test_insurer_gets_own_parties_and_old_reader_copes(
     assert to_a
     assert to_b
     for_a = json.loads(to_a[0])
-    # A consumer written against version 1 validates version 2 and finds its fields.
-    assert for_a["schema_version"] == 2
+    # A consumer written against version 1 validates version 3 and finds its fields.
+    assert for_a["schema_version"] == 3
     assert list(Draft202012Validator(v1).iter_errors(for_a)) == []
     assert [p["party_id"] for p in for_a["insured_parties"]] == ["A"]
     # Insurer A gets B masked: no name, full plate or policy number of B.

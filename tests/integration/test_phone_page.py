@@ -95,6 +95,8 @@ async def _consent(page: Page) -> None:
     await expect(page.locator("#case-parties")).to_contain_text("浙A12345（您）")
     await page.get_by_label("我已阅读并同意以远程方式处理本次事故").check()
     await page.get_by_role("button", name="同意并继续").click()
+    # The box hides once intake recorded the consent; an upload before that fails.
+    await expect(page.locator("#consent-box")).to_be_hidden()
 
 
 async def test_phone_page_resumes_video_after_reload(

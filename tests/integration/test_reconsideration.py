@@ -15,12 +15,15 @@ from temporalio.client import Client
 
 from common.settings import PlatformSettings
 from common.storage import EvidenceStore
+from contracts.events import InsurerNotification
 from contracts.review import ReviewOutcome, review_workflow_id
 from demo.client import PlatformClient, sample_case, sample_ruling
 from documents.archive import DocumentArchive
 from documents.keys import load_private_key, verification_code
 from tests.support.cases import case_outcome, claimed_case
+from tests.support.insurers import case_records
 from tests.support.phone import access_code, link_token, wait_for_sms
+from tests.support.platform import PlatformProcesses
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -86,6 +89,24 @@ async def _wait_for_reconsideration_queue(
     raise AssertionError(f"case {case_id} never reached the reconsideration queue")
 
 
+async def _insurer_notifications(
+    settings: PlatformSettings,
+    platform: PlatformProcesses,
+    insurer_code: str,
+    case_id: UUID,
+) -> list[InsurerNotification]:
+    """Wait for the first ruling and its replacement on an insurer's topic."""
+    prefix = platform.env["DINGZE_KAFKA_TOPIC_PREFIX"]
+    topic = f"{prefix}{InsurerNotification.topic_for(insurer_code)}"
+    records: list[bytes] = []
+    for _ in range(60):
+        records = await case_records(settings.kafka_bootstrap, topic, case_id)
+        if len(records) >= 2:
+            break
+        await asyncio.sleep(0.5)
+    return [InsurerNotification.model_validate_json(record) for record in records]
+
+
 def _pdf_text(pdf: bytes) -> str:
     pages = PdfReader(io.BytesIO(pdf)).pages
     return "".join(page.extract_text() for page in pages).replace("\n", "")
@@ -96,6 +117,7 @@ async def test_refusal_and_reconsideration(
     other_officer: PlatformClient,
     temporal: Client,
     settings: PlatformSettings,
+    platform: PlatformProcesses,
     video: Path,
 ) -> None:
     case_id = await claimed_case(client, video)
@@ -178,6 +200,8 @@ async def test_refusal_and_reconsideration(
         60,
     )
     final_document = await client.http.get(f"{ruling_url}/document", headers=party_a)
+    to_picc = await _insurer_notifications(settings, platform, "PICC", case_id)
+    to_paic = await _insurer_notifications(settings, platform, "PAIC", case_id)
     archive = DocumentArchive(EvidenceStore(settings))
     first_number = refused.json()["document_number"]
     first_versions = await archive.records(first_number)
@@ -231,6 +255,16 @@ async def test_refusal_and_reconsideration(
     assert final_check["genuine"] is True
     assert final_check["kind"] == "reconsideration"
     assert [record.version for record in first_versions] == [1, 2]
+    # Each insurer got the first ruling and then the replacement, minimised.
+    for notifications, insured in ((to_picc, "A"), (to_paic, "B")):
+        replaced = [n.replaces_document_number for n in notifications]
+        assert replaced == ["", first_number]
+        sent = notifications[1]
+        assert sent.document_number == review.final_document_number
+        assert sent.ruling.share_of("A") == 30
+        assert [p.party_id for p in sent.insured_parties] == [insured]
+        assert "13812345678" not in sent.model_dump_json()
+        assert "13987654321" not in sent.model_dump_json()
     _, decided_sms = await wait_for_sms(
         settings.database_url, case_id, "reconsideration_decided", PHONES["A"]
     )

@@ -1,11 +1,8 @@
 """Insurer webhooks: signed, retried until accepted, parked, and redelivered."""
 
 import asyncio
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import asyncpg
 import pytest
@@ -13,42 +10,17 @@ import pytest
 from common.settings import PlatformSettings
 from contracts.events import CaseRuled, InsurerNotification
 from contracts.webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER, verify
-from tests.support.insurers import ruled_event, send_event
-from tests.support.platform import ROOT, PlatformProcesses
+from tests.support.insurers import (
+    new_insurer,
+    ruled_event,
+    run_registry,
+    send_event,
+    webhook_cert_paths,
+)
+from tests.support.platform import PlatformProcesses
 from tests.support.webhook_receiver import WebhookReceiver, receiving
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
-
-
-def _registry(
-    platform: PlatformProcesses, *args: str, check: bool = True
-) -> subprocess.CompletedProcess[str]:
-    """Run the registry command against the session's database."""
-    return subprocess.run(
-        [sys.executable, "-m", "services.insurance.cli", *args],
-        cwd=ROOT,
-        env=platform.env,
-        capture_output=True,
-        text=True,
-        check=check,
-        timeout=30,
-    )
-
-
-def _new_insurer(platform: PlatformProcesses, webhook_url: str) -> tuple[str, str]:
-    """Register a fresh insurer with a webhook; return its code and secret."""
-    code = f"WH{uuid.uuid4().hex[:8].upper()}"
-    added = _registry(
-        platform, "add", code, "测试财产保险", "--webhook-url", webhook_url
-    )
-    return code, added.stdout.rsplit(": ", 1)[1].strip()
-
-
-def _cert_paths(platform: PlatformProcesses) -> tuple[Path, Path]:
-    return (
-        platform.log_dir / "webhook-cert.pem",
-        platform.log_dir / "webhook-key.pem",
-    )
 
 
 async def _wait_for(
@@ -73,8 +45,8 @@ async def _rule_for(
 async def test_webhook_failing_twice_arrives_once_signed(
     platform: PlatformProcesses, settings: PlatformSettings
 ) -> None:
-    with receiving(2, *_cert_paths(platform)) as receiver:
-        code, secret = _new_insurer(platform, receiver.url)
+    with receiving(2, *webhook_cert_paths(platform)) as receiver:
+        code, secret = new_insurer(platform, receiver.url)
 
         event = await _rule_for(platform, settings, code)
         await _wait_for(receiver, 200)
@@ -113,8 +85,8 @@ async def test_parked_webhook_is_redelivered_by_command(
     platform: PlatformProcesses, settings: PlatformSettings
 ) -> None:
     max_attempts = int(platform.env["DINGZE_INSURANCE_WEBHOOK_MAX_ATTEMPTS"])
-    with receiving(max_attempts, *_cert_paths(platform)) as receiver:
-        code, _ = _new_insurer(platform, receiver.url)
+    with receiving(max_attempts, *webhook_cert_paths(platform)) as receiver:
+        code, _ = new_insurer(platform, receiver.url)
         await _rule_for(platform, settings, code)
         parked = None
         for _ in range(100):
@@ -122,9 +94,9 @@ async def test_parked_webhook_is_redelivered_by_command(
             if parked is not None:
                 break
             await asyncio.sleep(0.2)
-        listed = _registry(platform, "dead-letters").stdout
+        listed = run_registry(platform, "dead-letters").stdout
 
-        redelivered = _registry(platform, "redeliver", "--insurer", code)
+        redelivered = run_registry(platform, "redeliver", "--insurer", code)
         await _wait_for(receiver, 200)
         await asyncio.sleep(1.0)
 
@@ -138,14 +110,14 @@ async def test_parked_webhook_is_redelivered_by_command(
 async def test_registry_rotates_secret_and_deactivates(
     platform: PlatformProcesses, settings: PlatformSettings
 ) -> None:
-    with receiving(0, *_cert_paths(platform)) as receiver:
-        code, first_secret = _new_insurer(platform, receiver.url)
-        rotated = _registry(platform, "rotate-secret", code)
+    with receiving(0, *webhook_cert_paths(platform)) as receiver:
+        code, first_secret = new_insurer(platform, receiver.url)
+        rotated = run_registry(platform, "rotate-secret", code)
         new_secret = rotated.stdout.rsplit(": ", 1)[1].strip()
-        _registry(platform, "deactivate", code)
-        listing = _registry(platform, "list").stdout
-        duplicate = _registry(platform, "add", code, "重复", check=False)
-        plain_http = _registry(
+        run_registry(platform, "deactivate", code)
+        listing = run_registry(platform, "list").stdout
+        duplicate = run_registry(platform, "add", code, "重复", check=False)
+        plain_http = run_registry(
             platform, "set-webhook", code, "http://insurer.example/hook", check=False
         )
 

@@ -8,6 +8,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from uuid import UUID
 
 import asyncpg
@@ -184,3 +185,34 @@ async def wait_for_insurance_row(
             await asyncio.sleep(0.2)
     finally:
         await connection.close()
+
+
+def run_registry(
+    platform: PlatformProcesses, *args: str, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run the registry command against the session's database."""
+    return subprocess.run(
+        [sys.executable, "-m", "services.insurance.cli", *args],
+        cwd=ROOT,
+        env=platform.env,
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=30,
+    )
+
+
+def new_insurer(platform: PlatformProcesses, webhook_url: str) -> tuple[str, str]:
+    """Register a fresh insurer with a webhook; return its code and secret."""
+    code = f"WH{uuid.uuid4().hex[:8].upper()}"
+    added = run_registry(
+        platform, "add", code, "测试财产保险", "--webhook-url", webhook_url
+    )
+    return code, added.stdout.rsplit(": ", 1)[1].strip()
+
+
+def webhook_cert_paths(platform: PlatformProcesses) -> tuple[Path, Path]:
+    return (
+        platform.log_dir / "webhook-cert.pem",
+        platform.log_dir / "webhook-key.pem",
+    )

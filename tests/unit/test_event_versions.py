@@ -84,7 +84,7 @@ def test_added_field_is_compatible() -> None:
     assert breaking_changes(old, new) == []
 
 
-def _notification_v2() -> InsurerNotification:
+def _current_notification() -> InsurerNotification:
     return InsurerNotification.model_validate(
         {
             "case_id": "9f1c1d6e-6d0c-4d55-9d8c-3d2f0e4b9a10",
@@ -121,13 +121,21 @@ def _notification_v2() -> InsurerNotification:
     )
 
 
-def test_version_1_schema_reads_version_2_notification() -> None:
-    v1 = committed_versions(InsurerNotification)[1]
-    payload = json.loads(_notification_v2().model_dump_json())
+@pytest.mark.parametrize("version", [1, 2])
+def test_older_schema_reads_current_notification(version: int) -> None:
+    older = committed_versions(InsurerNotification)[version]
+    notification = _current_notification().model_copy(
+        update={
+            "document_number": "DZ20261204-9F1C1D6E-F",
+            "replaces_document_number": "DZ20261204-9F1C1D6E",
+        }
+    )
+    payload = json.loads(notification.model_dump_json())
 
-    errors = [error.message for error in Draft202012Validator(v1).iter_errors(payload)]
+    validator = Draft202012Validator(older)
+    errors = [error.message for error in validator.iter_errors(payload)]
 
-    assert payload["schema_version"] == 2
+    assert payload["schema_version"] == 3
     assert errors == []
 
 

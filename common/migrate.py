@@ -25,6 +25,19 @@ MIGRATIONS: dict[str, Path] = {
     "case_worker": REPO_ROOT / "workflows" / "case" / "migrations",
 }
 SERVICE_SCHEMAS = tuple(MIGRATIONS)
+# Schemas that no one service owns, migrated before the services' schemas.
+SHARED_MIGRATIONS: dict[str, Path] = {
+    "identity": REPO_ROOT / "identity" / "migrations",
+}
+# The shared tables and what each service's role may do with them. Only the list of
+# signed-out tokens is shared: every service that accepts tokens must read it.
+SHARED_GRANTS: dict[str, dict[str, str]] = {
+    "identity.revoked_tokens": {
+        "intake": "SELECT, INSERT, DELETE",
+        "liability": "SELECT, INSERT, DELETE",
+        "notify": "SELECT",
+    },
+}
 # Tables whose rows are only ever added: the service role may not change them.
 APPEND_ONLY_TABLES: dict[str, tuple[str, ...]] = {"intake": ("custody_records",)}
 
@@ -64,23 +77,48 @@ async def grant_schema(database_url: str, schema: str) -> None:
         await connection.close()
 
 
+async def grant_shared(database_url: str) -> None:
+    """Give the service roles their privileges on the shared tables, and no more."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        for table, grants in SHARED_GRANTS.items():
+            schema = table.split(".", 1)[0]
+            for service, privileges in grants.items():
+                role = service_role(service)
+                await connection.execute(
+                    f"""
+                    GRANT USAGE ON SCHEMA {schema} TO {role};
+                    GRANT {privileges} ON {table} TO {role};
+                    """
+                )
+    finally:
+        await connection.close()
+
+
+def _dbmate_up(dbmate: str, database_url: str, schema: str, folder: Path) -> None:
+    subprocess.run(
+        [
+            dbmate,
+            "--url",
+            schema_url(database_url, schema),
+            "--migrations-dir",
+            str(folder),
+            "--no-dump-schema",
+            "--wait",
+            "up",
+        ],
+        check=True,
+    )
+
+
 def migrate(database_url: str) -> None:
     dbmate = shutil.which("dbmate") or str(Path(sys.executable).parent / "dbmate")
+    for schema, folder in SHARED_MIGRATIONS.items():
+        _dbmate_up(dbmate, database_url, schema, folder)
     for schema in SERVICE_SCHEMAS:
-        subprocess.run(
-            [
-                dbmate,
-                "--url",
-                schema_url(database_url, schema),
-                "--migrations-dir",
-                str(MIGRATIONS[schema]),
-                "--no-dump-schema",
-                "--wait",
-                "up",
-            ],
-            check=True,
-        )
+        _dbmate_up(dbmate, database_url, schema, MIGRATIONS[schema])
         asyncio.run(grant_schema(database_url, schema))
+    asyncio.run(grant_shared(database_url))
 
 
 if __name__ == "__main__":

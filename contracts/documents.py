@@ -121,3 +121,14 @@ class VerificationResult(BaseModel):
     latest_version: int | None = None
     issued_at: datetime | None = None
     kind: DocumentKind | None = None
+    sha256: Sha256Hex | None = Field(
+        default=None, description="The genuine version's SHA-256, in hex"
+    )
+    signature: str | None = Field(
+        default=None,
+        description="The genuine version's detached Ed25519 signature, in hex, for "
+        "an offline check with the key from GET /documents/public-key",
+    )
+    key_id: str | None = Field(
+        default=None, description="First 16 hex digits of the signing key's SHA-256"
+    )

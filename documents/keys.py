@@ -48,11 +48,7 @@ def create_key_files(private_key_path: Path) -> bool:
     descriptor = os.open(private_key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as file:
         file.write(private_pem)
-    public_key_path(private_key_path).write_bytes(
-        key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
+    public_key_path(private_key_path).write_bytes(public_key_pem(key.public_key()))
     return True
 
 
@@ -80,6 +76,13 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
     if not isinstance(key, Ed25519PublicKey):
         raise DocumentKeyError(f"{path} does not hold an Ed25519 public key")
     return key
+
+
+def public_key_pem(public_key: Ed25519PublicKey) -> bytes:
+    """Return the key as a PEM SubjectPublicKeyInfo, the form OpenSSL reads."""
+    return public_key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
 
 
 def key_id(public_key: Ed25519PublicKey) -> str:

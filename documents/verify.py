@@ -72,6 +72,9 @@ def verify_document(
         latest_version=latest,
         issued_at=match.issued_at,
         kind=match.kind,
+        sha256=match.sha256,
+        signature=match.signature,
+        key_id=match.key_id,
     )
 
 

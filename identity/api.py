@@ -3,6 +3,8 @@
 A service keeps its :class:`Authenticator` in ``app.state.authenticator``, and may
 keep a :class:`SignInRecorder` in ``app.state.sign_in_recorder`` to log each try
 and an :class:`AttemptGuard` in ``app.state.sign_in_guard`` to limit failures.
+Sign-out needs the authenticator's revocation list, and ``app.state.sign_out_recorder``
+may log it.
 """
 
 import asyncio
@@ -11,7 +13,7 @@ from datetime import datetime
 from typing import Annotated, Protocol
 
 import structlog
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
@@ -39,6 +41,11 @@ async def _record_sign_in(
     )
     if recorder is not None:
         await recorder(username, principal)
+
+
+class SignOutRecorder(Protocol):
+    async def __call__(self, principal: StaffPrincipal) -> None:
+        """Record a sign-out."""
 
 
 class SignInRequest(BaseModel):
@@ -187,6 +194,29 @@ async def sign_in(body: SignInRequest, request: Request) -> SignedIn:
     await _record_sign_in(request, body.username, principal)
     log.info("signed in", username=principal.subject, badge=principal.badge_number)
     return SignedIn(access_token=token, expires_at=expires_at, principal=principal)
+
+
+@router.post("/sign-out", status_code=204)
+async def sign_out(
+    request: Request,
+    principal: Principal,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Response:
+    """Sign out: every service rejects this token from now on."""
+    assert credentials is not None  # the principal was verified from it
+    auth = authenticator(request)
+    assert auth.revocations is not None, "the service did not open the revocations"
+    token = credentials.credentials
+    await auth.revocations.revoke(
+        token, "staff", principal.subject, auth.expires_at(token)
+    )
+    recorder: SignOutRecorder | None = getattr(
+        request.app.state, "sign_out_recorder", None
+    )
+    if recorder is not None:
+        await recorder(principal)
+    log.info("signed out", username=principal.subject, badge=principal.badge_number)
+    return Response(status_code=204)
 
 
 @router.get("/config")

@@ -1,8 +1,12 @@
 """Token verification and local sign-in behind one interface."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+import jwt
+
+from identity.errors import AuthenticationError
 from identity.oidc import OidcVerifier
+from identity.revocations import RevocationList
 from identity.roles import StaffPrincipal
 from identity.settings import IdentitySettings
 from identity.staff import StaffDirectory
@@ -21,6 +25,9 @@ class Authenticator:
         self.local = local
         self.staff = staff
         self.oidc = oidc
+        # Set once the service's database pool is open; tokens signed out are
+        # rejected from then on.
+        self.revocations: RevocationList | None = None
 
     @property
     def signs_in_locally(self) -> bool:
@@ -28,9 +35,19 @@ class Authenticator:
 
     async def verify(self, token: str) -> StaffPrincipal:
         if self.oidc is not None:
-            return await self.oidc.verify(token)
-        assert self.local is not None
-        return self.local.verify(token)
+            principal = await self.oidc.verify(token)
+        else:
+            assert self.local is not None
+            principal = self.local.verify(token)
+        if self.revocations is not None and await self.revocations.is_revoked(token):
+            raise AuthenticationError("the token was signed out")
+        return principal
+
+    @staticmethod
+    def expires_at(token: str) -> datetime:
+        """Return a verified token's expiry; call only after ``verify``."""
+        claims = jwt.decode(token, options={"verify_signature": False})
+        return datetime.fromtimestamp(int(claims["exp"]), UTC)
 
     def sign_in(
         self, username: str, password: str

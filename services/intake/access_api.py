@@ -7,7 +7,7 @@ from typing import Annotated
 from uuid import UUID
 
 import structlog
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 from pydantic import BaseModel, Field
 
 from common.http import problem
@@ -16,7 +16,7 @@ from contracts.events import SmsRequested
 from identity.api import client_address
 from identity.attempts import Attempt, AttemptGuard, TooManyAttemptsError
 from identity.party_access import PartyAccessError, PartyGrant
-from services.intake.callers import AuxiliaryOfficer, Runtime
+from services.intake.callers import AuxiliaryOfficer, Credentials, Runtime, read_session
 from services.intake.problems import (
     ERRORS,
     already_submitted,
@@ -145,6 +145,26 @@ async def send_code(body: CodeRequest, request: Request, runtime: Runtime) -> Co
         phone_masked=mask_phone(party.phone),
         expires_in_seconds=int(lifetime.total_seconds()),
     )
+
+
+@router.post("/access/sign-out", status_code=status.HTTP_204_NO_CONTENT)
+async def sign_out(runtime: Runtime, credentials: Credentials) -> Response:
+    """Sign a party's session out, so it is rejected from now on."""
+    if credentials is None or credentials.credentials.count(".") != 1:
+        raise problem_response(
+            401,
+            "sign_in_required",
+            "send the party's session token as a Bearer token; staff sign out at "
+            "the liability service's POST /auth/sign-out",
+            "请先打开短信链接并输入验证码。",
+        )
+    token = credentials.credentials
+    grant = await read_session(runtime, token)
+    await runtime.revocations.revoke(
+        token, "party", f"{grant.case_id}:{grant.party_id}", grant.expires_at
+    )
+    log.info("party signed out", case_id=str(grant.case_id), party_id=grant.party_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/access/session", responses=ERRORS)

@@ -28,6 +28,7 @@ from documents.archive import DocumentArchive
 from identity.attempts import AttemptGuard
 from identity.authenticator import build_authenticator
 from identity.party_access import OneTimeCodes, PartyTokens
+from identity.revocations import RevocationList
 from services.intake import (
     access_api,
     api,
@@ -71,6 +72,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         evidence = EvidenceStore(settings)
         cases = CaseStore(pool, settings)
         tokens = PartyTokens(policy)
+        revocations = RevocationList(pool)
+        authenticator.revocations = revocations
         subscribe_intake_events(broker, settings, cases, tokens)
         multipart = MultipartStorage(settings)
         if settings.intake_manage_bucket_cors and await multipart.allow_origin(
@@ -84,6 +87,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             broker=broker,
             party_tokens=tokens,
             party_codes=OneTimeCodes(pool, policy),
+            revocations=revocations,
             code_requests=AttemptGuard(
                 pool, "party_code_request", *settings.code_request_limits()
             ),

@@ -63,14 +63,27 @@ async def _caller(runtime: Runtime, credentials: Credentials) -> Caller:
         )
     token = credentials.credentials
     if _party_token(token):
-        try:
-            grant = runtime.party_tokens.read(token, "session", datetime.now(UTC))
-        except PartyAccessError as error:
-            raise problem_response(
-                error.status_code, error.code, error.message, error.message_zh
-            ) from error
-        return Caller(party=grant)
+        return Caller(party=await read_session(runtime, token))
     return await _staff_caller(runtime, token)
+
+
+async def read_session(runtime: IntakeRuntime, token: str) -> PartyGrant:
+    """Return the grant of a party's session token, unless it is invalid, expired
+    or signed out."""
+    try:
+        grant = runtime.party_tokens.read(token, "session", datetime.now(UTC))
+    except PartyAccessError as error:
+        raise problem_response(
+            error.status_code, error.code, error.message, error.message_zh
+        ) from error
+    if await runtime.revocations.is_revoked(token):
+        raise problem_response(
+            401,
+            "session_signed_out",
+            "the session was signed out; open the SMS link and confirm a new code",
+            "您已退出登录，请重新打开短信链接并输入验证码。",
+        )
+    return grant
 
 
 async def _staff_caller(runtime: IntakeRuntime, token: str) -> Caller:

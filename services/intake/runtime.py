@@ -10,6 +10,7 @@ from common.storage import EvidenceStore
 from documents.archive import DocumentArchive
 from identity.attempts import AttemptGuard
 from identity.party_access import OneTimeCodes, PartyTokens
+from identity.revocations import RevocationList
 from services.intake.settings import IntakeSettings
 from services.intake.settlement_store import SettlementStore
 from services.intake.staff import StaffVerifier
@@ -25,6 +26,7 @@ class IntakeRuntime:
     broker: KafkaBroker
     party_tokens: PartyTokens
     party_codes: OneTimeCodes
+    revocations: RevocationList
     # Rate limits of code requests (all count) and code entries (failures count).
     code_requests: AttemptGuard
     code_entries: AttemptGuard

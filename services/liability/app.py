@@ -29,6 +29,7 @@ from documents.keys import load_public_key, public_key_path
 from identity.api import router as identity_router
 from identity.attempts import AttemptGuard
 from identity.authenticator import build_authenticator
+from identity.revocations import RevocationList
 from services.liability.accident_types_api import router as accident_types_router
 from services.liability.api import router
 from services.liability.audit import AuditLog
@@ -78,6 +79,8 @@ def create_app(settings: LiabilitySettings | None = None) -> FastAPI:
         evidence = EvidenceStore(settings)
         audit = AuditLog(pool)
         app.state.sign_in_recorder = audit.record_sign_in
+        app.state.sign_out_recorder = audit.record_sign_out
+        authenticator.revocations = RevocationList(pool)
         app.state.sign_in_guard = AttemptGuard(
             pool, "staff_sign_in", *settings.sign_in_limits()
         )

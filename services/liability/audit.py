@@ -67,6 +67,9 @@ class AuditLog:
             return
         await self.record(principal, "sign_in", None)
 
+    async def record_sign_out(self, principal: StaffPrincipal) -> None:
+        await self.record(principal, "sign_out", None)
+
     async def entries(self, case_id: UUID | None, limit: int) -> list[AuditEntry]:
         """Return the latest entries, newest first, of one case or of all."""
         rows = await self._pool.fetch(

@@ -1,12 +1,17 @@
-"""Public verification of ruling documents: no sign-in, the printed code is the key."""
+"""Public verification of ruling documents: no sign-in, the printed code is the key.
+
+The platform's public key is served too, so that a reader who kept a genuine PDF
+and its signature can check them later without the platform.
+"""
 
 import hashlib
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from contracts.documents import VerificationRequest, VerificationResult
+from documents.keys import key_id, public_key_pem
 from documents.verify import verify_document
 from services.liability.runtime import LiabilityRuntime
 
@@ -14,6 +19,8 @@ router = APIRouter(prefix="/documents", tags=["documents"])
 log = structlog.get_logger(__name__)
 # A ruling document is a few tens of kilobytes; the service's body limit applies.
 PDF_MEDIA_TYPE = "application/pdf"
+PEM_MEDIA_TYPE = "application/x-pem-file"
+KEY_ID_HEADER = "Dingze-Key-Id"
 
 
 def _runtime(request: Request) -> LiabilityRuntime:
@@ -70,3 +77,31 @@ async def verify_pdf(
     async for chunk in request.stream():
         digest.update(chunk)
     return await _verify(runtime, document_number, code, digest.hexdigest())
+
+
+@router.get(
+    "/public-key",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {PEM_MEDIA_TYPE: {}},
+            "description": "The Ed25519 public key as PEM (SubjectPublicKeyInfo)",
+        }
+    },
+)
+async def public_key(runtime: Runtime) -> Response:
+    """Return the key that signs ruling documents, for offline signature checks.
+
+    A genuine result of the verify endpoints carries the PDF's signature and the
+    key id, which the ``Dingze-Key-Id`` header names here.
+    """
+    key = runtime.document_public_key
+    return Response(
+        public_key_pem(key),
+        media_type=PEM_MEDIA_TYPE,
+        headers={
+            KEY_ID_HEADER: key_id(key),
+            "content-disposition": 'inline; filename="dingze-documents.pem"',
+            "cache-control": "public, max-age=3600",
+        },
+    )

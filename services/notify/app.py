@@ -14,6 +14,7 @@ from common.lifecycle import consuming
 from common.logging import configure_logging
 from contracts.events import SmsRequested
 from identity.authenticator import build_authenticator
+from identity.revocations import RevocationList
 from services.notify.api import router
 from services.notify.handlers import subscribe_sms
 from services.notify.providers import make_provider
@@ -33,6 +34,7 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
         await ensure_topics(settings, [SmsRequested.topic])
         pool = await create_pool(settings.database_url, "notify")
         app.state.messages = MessageStore(pool)
+        authenticator.revocations = RevocationList(pool)
         broker = make_broker(settings, "notify")
         async with httpx.AsyncClient(timeout=10.0) as http:
             provider = make_provider(settings, pool, http)

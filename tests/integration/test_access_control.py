@@ -39,6 +39,8 @@ PUBLIC: dict[str, set[tuple[str, str]]] = {
         # Anyone holding a ruling document may check it.
         ("POST", "/documents/verify"),
         ("POST", "/documents/{document_number}/verify-pdf"),
+        # The key that checks a document's signature offline; a public key.
+        ("GET", "/documents/public-key"),
     },
     "insurance": {
         ("GET", "/healthz"),

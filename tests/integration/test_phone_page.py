@@ -6,6 +6,7 @@ again, and only the parts that storage lacked are sent again.
 """
 
 import hashlib
+import json
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -203,3 +204,29 @@ async def test_phone_page_shows_refusals_and_renews_links(
     await expect(page.locator("#files li.done")).to_contain_text("已上传")
 
     assert len(expired) == 1
+
+
+async def test_phone_page_sign_out_ends_session(
+    phone: BrowserContext, client: PlatformClient, settings: PlatformSettings
+) -> None:
+    page = await phone.new_page()
+    await _sign_in(page, settings, client)
+    await expect(page.locator("#case-parties")).to_contain_text("浙A12345（您）")
+    saved = await page.evaluate("localStorage.getItem('dingze.phone')")
+    token = json.loads(saved)["session"]["token"]
+
+    await page.get_by_role("button", name="退出登录").click()
+    await expect(page.locator("#step-code")).to_be_visible()
+    await expect(page.locator("#notice")).to_contain_text("已退出登录")
+    await expect(page.get_by_role("button", name="退出登录")).to_be_hidden()
+    reused = await client.http.get(
+        f"{client.urls.intake}/party/case",
+        headers={"authorization": f"Bearer {token}"},
+    )
+
+    assert reused.status_code == 401
+    assert reused.json()["detail"]["code"] == "session_signed_out"
+    saved_after = json.loads(
+        await page.evaluate("localStorage.getItem('dingze.phone')")
+    )
+    assert saved_after["session"] is None

@@ -3,12 +3,15 @@
 import asyncio
 import hashlib
 import io
+import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pypdf import PdfReader
 from temporalio.client import Client
 
@@ -22,10 +25,20 @@ from demo.client import (
     sample_ruling,
 )
 from documents.archive import DocumentArchive
-from documents.keys import load_private_key, verification_code
+from documents.keys import key_id, load_private_key, verification_code
 from tests.support.cases import case_outcome, claimed_case, queued_case
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+
+# The offline check as the README gives it: OpenSSL verifies the Ed25519 signature
+# over the fixed prefix and the PDF's SHA-256, with the served public key.
+OFFLINE_CHECK = r"""
+printf 'dingze ruling document sha256\0' > signed.bin
+openssl dgst -sha256 -binary "$PDF" >> signed.bin
+printf '%s' "$SIGNATURE" | xxd -r -p > signature.bin
+openssl pkeyutl -verify -pubin -inkey dingze-documents.pem -rawin \
+  -in signed.bin -sigfile signature.bin
+"""
 
 
 async def _issued_document(
@@ -185,6 +198,79 @@ async def test_staff_read_case_document(
     reads = [entry for entry in audit.json() if entry["action"] == "document_read"]
     assert [entry["badge_number"] for entry in reads] == ["330001"]
     assert reads[0]["detail"]["document_number"] == described["document_number"]
+
+
+def _offline_check(folder: Path, pdf: bytes, signature: str) -> tuple[int, str]:
+    (folder / "ruling.pdf").write_bytes(pdf)
+    done = subprocess.run(
+        ["bash", "-c", OFFLINE_CHECK],
+        cwd=folder,
+        env={"PDF": "ruling.pdf", "SIGNATURE": signature, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+async def test_signature_checks_offline(
+    client: PlatformClient,
+    temporal: Client,
+    settings: PlatformSettings,
+    video: Path,
+    tmp_path: Path,
+) -> None:
+    document, pdf = await _issued_document(client, temporal, settings, video)
+    code = verification_code(
+        load_private_key(settings.document_key_file), document.document_number
+    )
+    served = await client.http.get(f"{client.urls.liability}/documents/public-key")
+    (tmp_path / "dingze-documents.pem").write_bytes(served.content)
+    answer = await _verify_pdf(client, document.document_number, code, pdf)
+    tampered = bytearray(pdf)
+    tampered[len(tampered) // 2] ^= 0x01
+
+    genuine_status, genuine_output = _offline_check(tmp_path, pdf, answer["signature"])
+    altered_status, altered_output = _offline_check(
+        tmp_path, bytes(tampered), answer["signature"]
+    )
+    fingerprint = _key_fingerprint(tmp_path)
+
+    assert served.status_code == 200
+    assert served.headers["content-type"] == "application/x-pem-file"
+    assert served.text.startswith("-----BEGIN PUBLIC KEY-----")
+    assert served.headers["dingze-key-id"] == document.key_id
+    assert answer["signature"] == document.signature
+    assert answer["key_id"] == document.key_id
+    assert answer["sha256"] == hashlib.sha256(pdf).hexdigest()
+    assert genuine_status == 0, genuine_output
+    assert "Signature Verified Successfully" in genuine_output
+    assert altered_status != 0, altered_output
+    assert "Signature Verification Failure" in altered_output
+    # The key id is the first 16 hex digits of the raw key's SHA-256.
+    assert fingerprint[:16] == document.key_id
+    assert key_id(_served_key(served.content)) == document.key_id
+
+
+def _key_fingerprint(folder: Path) -> str:
+    """Hash the raw key in the served PEM with OpenSSL, as the README shows."""
+    return subprocess.run(
+        "openssl pkey -pubin -in dingze-documents.pem -outform DER | tail -c 32"
+        " | openssl dgst -sha256 -r",
+        shell=True,
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    ).stdout
+
+
+def _served_key(pem: bytes) -> Ed25519PublicKey:
+    key = serialization.load_pem_public_key(pem)
+    assert isinstance(key, Ed25519PublicKey)
+    return key
 
 
 async def test_unknown_document_is_not_genuine(client: PlatformClient) -> None:

@@ -9,6 +9,7 @@ ruling document with its verification, and the case settles.
 import base64
 import hashlib
 import io
+import json
 import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -260,3 +261,29 @@ async def test_workbench_signs_in_at_provider(
     assert "/realms/dingze/protocol/openid-connect/token" in issuer.requests
     assert local_sign_in.status_code == 404
     assert local_sign_in.json()["detail"]["code"] == "sign_in_at_provider"
+
+
+async def test_workbench_sign_out_revokes_token(
+    browser: BrowserContext, platform: PlatformProcesses
+) -> None:
+    page = await browser.new_page()
+    await page.goto(f"{platform.urls.liability}/workbench/")
+    await page.get_by_label("用户名").fill("officer2")
+    await page.get_by_label("密码").fill("officer2-local")
+    await page.get_by_role("button", name="登录").click()
+    await expect(page.locator("#queue-panel")).to_be_visible()
+    saved = await page.evaluate("sessionStorage.getItem('workbench')")
+    token = json.loads(saved)["token"]
+
+    await page.get_by_role("button", name="退出登录").click()
+    await expect(page.locator("#sign-in-error")).to_have_text("已退出登录。")
+    async with httpx.AsyncClient(timeout=60) as http:
+        me = await http.get(
+            f"{platform.urls.liability}/auth/me",
+            headers={"authorization": f"Bearer {token}"},
+        )
+
+    assert me.status_code == 401
+    assert "signed out" in me.json()["detail"]["message"]
+    assert await page.evaluate("sessionStorage.getItem('workbench')") is None
+    await expect(page.locator("#queue-panel")).to_be_hidden()

@@ -2,6 +2,7 @@
 
 from uuid import UUID
 
+import asyncpg
 import httpx
 
 from demo.sms import access_code, link_token, wait_for_sms
@@ -22,17 +23,21 @@ async def party_session(
 
     Sends the case's links as the auxiliary officer of ``officer_headers``, reads
     the link and then the code from the local SMS deliveries, opens a session and,
-    unless told otherwise, gives consent.
+    unless ``consent`` is False, gives consent. Only texts sent after the call began are
+    read, so a second session of the same party gets a new link and code.
     """
+    before = await _latest_delivery(database_url)
     sent = await http.post(
         f"{intake}/cases/{case_id}/party-links", headers=officer_headers
     )
     assert sent.status_code == 202, sent.text
-    _, body = await wait_for_sms(database_url, case_id, "case_link", phone)
+    _, body = await wait_for_sms(database_url, case_id, "case_link", phone, before)
     link = link_token(body)
     requested = await http.post(f"{intake}/access/code", json={"link_token": link})
     assert requested.status_code == 202, requested.text
-    _, body = await wait_for_sms(database_url, case_id, "party_access_code", phone)
+    _, body = await wait_for_sms(
+        database_url, case_id, "party_access_code", phone, before
+    )
     opened = await http.post(
         f"{intake}/access/session",
         json={"link_token": link, "code": access_code(body)},
@@ -45,3 +50,14 @@ async def party_session(
         )
         assert agreed.status_code == 200, agreed.text
     return token
+
+
+async def _latest_delivery(database_url: str) -> int:
+    connection = await asyncpg.connect(database_url)
+    try:
+        latest: int = await connection.fetchval(
+            "SELECT coalesce(max(delivery_id), 0) FROM notify.local_deliveries"
+        )
+    finally:
+        await connection.close()
+    return latest

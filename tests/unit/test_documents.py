@@ -24,9 +24,13 @@ from documents.archive import DocumentArchive
 from documents.issue import DocumentIssuer
 from documents.keys import (
     create_key_files,
+    key_id,
     load_private_key,
     load_public_key,
     public_key_path,
+    public_key_pem,
+    sign_sha256,
+    signature_is_valid,
     verification_code,
 )
 from documents.numbers import reconsideration_document_number, ruling_document_number
@@ -235,6 +239,10 @@ async def test_genuine_pdf_verifies(
     assert result.reason == "genuine"
     assert result.version == 1
     assert result.latest_version == 1
+    # The result carries what an offline check needs besides the public key.
+    assert result.sha256 == hashlib.sha256(pdf).hexdigest()
+    assert result.signature == issued.signature
+    assert result.key_id == issued.key_id
 
 
 async def test_one_changed_byte_fails(
@@ -256,6 +264,7 @@ async def test_one_changed_byte_fails(
 
     assert not result.genuine
     assert result.reason == "altered"
+    assert result.signature is None
 
 
 async def test_wrong_code_fails(
@@ -342,3 +351,15 @@ def test_key_files_created_once(tmp_path: Path) -> None:
     assert not again
     assert path.stat().st_mode & 0o777 == 0o600
     assert private_key.public_key() == public_key
+
+
+def test_public_key_pem_round_trips(key: Ed25519PrivateKey, tmp_path: Path) -> None:
+    path = tmp_path / "documents.pub.pem"
+    path.write_bytes(public_key_pem(key.public_key()))
+    digest = hashlib.sha256(b"a ruling document").hexdigest()
+
+    loaded = load_public_key(path)
+
+    assert path.read_bytes().startswith(b"-----BEGIN PUBLIC KEY-----")
+    assert key_id(loaded) == key_id(key.public_key())
+    assert signature_is_valid(loaded, digest, sign_sha256(key, digest))

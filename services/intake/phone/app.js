@@ -54,6 +54,18 @@ function showStep(name) {
   for (const step of ["code", "case", "evidence", "done", "settlement", "settled"]) {
     $("step-" + step).hidden = step !== name;
   }
+  $("sign-out").hidden = !state.session;
+}
+
+// Signs the session out at intake, so the token is of no use to anyone who
+// copies it from this phone, and returns to the code step of the same link.
+async function signOut() {
+  if (state.session) await api("POST", "/access/sign-out").catch(() => null);
+  state.session = null;
+  saveState();
+  showError("");
+  showNotice("已退出登录。如需继续，请重新获取验证码。");
+  showStep("code");
 }
 
 class ApiError extends Error {
@@ -83,7 +95,8 @@ async function api(method, path, body) {
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
     const detail = Array.isArray(data.detail) ? null : data.detail;
-    if (["session_expired", "session_invalid"].includes(detail && detail.code)) {
+    const ended = ["session_expired", "session_invalid", "session_signed_out"];
+    if (ended.includes(detail && detail.code)) {
       state.session = null;
       saveState();
     }
@@ -471,6 +484,7 @@ function start() {
   $("video").addEventListener("change", pickVideo);
   $("photos").addEventListener("change", pickPhotos);
   $("submit").addEventListener("click", submit);
+  $("sign-out").addEventListener("click", signOut);
   bindSettlement();
   window.addEventListener("online", () => showNotice(""));
 

@@ -7,6 +7,8 @@ again on redelivery, which the workflow ignores when it has already recorded the
 """
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
 from uuid import UUID
 
 import structlog
@@ -252,32 +254,39 @@ def _subscribe_claims(
     settlement confirmations to the insurers.
     """
 
-    @subscribe(broker, settings, "insurance", ClaimOpened.topic)
-    async def on_claim_opened(event: ClaimOpened) -> None:
+    async def relay(
+        event: ClaimEvent,
+        record: Callable[[Any], Awaitable[object]],
+        signal_name: str,
+        signal: BaseModel,
+    ) -> None:
         await _check_claim_event(store, event)
         # Recorded before the signal, so a later event of the claim finds it even
         # while Temporal is down or after the case closed.
-        await store.record_claim_opened(event)
-        relayed = await _signal_case(
-            temporal,
-            event.case_id,
+        await record(event)
+        if await _signal_case(temporal, event.case_id, signal_name, signal):
+            log.info(
+                event.topic.replace(".", " "),
+                case_id=str(event.case_id),
+                insurer=event.insurer_code,
+            )
+
+    @subscribe(broker, settings, "insurance", ClaimOpened.topic)
+    async def on_claim_opened(event: ClaimOpened) -> None:
+        await relay(
+            event,
+            store.record_claim_opened,
             CLAIM_OPENED_SIGNAL,
             ClaimOpenedSignal(
                 insurer_code=event.insurer_code, claim_number=event.claim_number
             ),
         )
-        if relayed:
-            log.info(
-                "claim opened", case_id=str(event.case_id), insurer=event.insurer_code
-            )
 
     @subscribe(broker, settings, "insurance", ClaimAssessed.topic)
     async def on_claim_assessed(event: ClaimAssessed) -> None:
-        await _check_claim_event(store, event)
-        await store.record_claim_assessed(event)
-        relayed = await _signal_case(
-            temporal,
-            event.case_id,
+        await relay(
+            event,
+            store.record_claim_assessed,
             CLAIM_ASSESSED_SIGNAL,
             ClaimAssessedSignal(
                 insurer_code=event.insurer_code,
@@ -286,18 +295,12 @@ def _subscribe_claims(
                 party_id=event.party_id,
             ),
         )
-        if relayed:
-            log.info(
-                "claim assessed", case_id=str(event.case_id), insurer=event.insurer_code
-            )
 
     @subscribe(broker, settings, "insurance", ClaimRefused.topic)
     async def on_claim_refused(event: ClaimRefused) -> None:
-        await _check_claim_event(store, event)
-        await store.record_claim_refused(event)
-        relayed = await _signal_case(
-            temporal,
-            event.case_id,
+        await relay(
+            event,
+            store.record_claim_refused,
             CLAIM_REFUSED_SIGNAL,
             ClaimRefusedSignal(
                 insurer_code=event.insurer_code,
@@ -305,10 +308,6 @@ def _subscribe_claims(
                 reason=event.reason,
             ),
         )
-        if relayed:
-            log.info(
-                "claim refused", case_id=str(event.case_id), insurer=event.insurer_code
-            )
 
     @subscribe(broker, settings, "insurance", SettlementConfirmed.topic)
     async def on_settlement_confirmed(event: SettlementConfirmed) -> None:
@@ -346,11 +345,9 @@ def _subscribe_claims(
 
     @subscribe(broker, settings, "insurance", ClaimSettled.topic)
     async def on_claim_settled(event: ClaimSettled) -> None:
-        await _check_claim_event(store, event)
-        await store.record_claim_settled(event)
-        relayed = await _signal_case(
-            temporal,
-            event.case_id,
+        await relay(
+            event,
+            store.record_claim_settled,
             CLAIM_SETTLED_SIGNAL,
             ClaimSettledSignal(
                 insurer_code=event.insurer_code,
@@ -358,10 +355,6 @@ def _subscribe_claims(
                 amount_cents=event.amount_cents,
             ),
         )
-        if relayed:
-            log.info(
-                "claim settled", case_id=str(event.case_id), insurer=event.insurer_code
-            )
 
     _subscribe_reminders(broker, settings, store)
 

@@ -163,8 +163,12 @@ class ResourceSampler:
 
     def _run(self) -> None:
         last = time.monotonic()
-        while not self._stop.wait(self.interval):
+        # Samples keep to a fixed schedule, so the time one takes on a busy
+        # machine does not stretch the interval; a late sample is taken at once.
+        next_sample = last + self.interval
+        while not self._stop.wait(max(next_sample - time.monotonic(), 0.0)):
             now = time.monotonic()
+            next_sample = max(next_sample + self.interval, now)
             elapsed = max(now - last, 1e-6)
             last = now
             self.machine.load_average_peak = max(

@@ -179,6 +179,11 @@ def write(results: dict[str, Any], folder: Path) -> Path:
     return stem
 
 
+def exit_status(results: dict[str, Any]) -> int:
+    """Return 0 when the soak passed, 1 on errors or growing memory."""
+    return 0 if results["analysis"]["passed"] else 1
+
+
 def main() -> None:
     args = parse_args()
     started = time.monotonic()
@@ -186,7 +191,7 @@ def main() -> None:
     stem = write(results, args.out)
     progress(f"results in {stem}.{{txt,json}} after {time.monotonic() - started:.0f} s")
     sys.stdout.flush()
-    exit_now(0 if results["analysis"]["passed"] else 1)
+    exit_now(exit_status(results))
 
 
 if __name__ == "__main__":

@@ -211,6 +211,8 @@ def memory_table(rows: dict[str, dict[str, Any]]) -> str:
         verdict = row["verdict"]
         if verdict is None:
             outcome = "not judged"
+        elif verdict["fitted_rise_mib"] is None:
+            outcome = f"FAILED: {verdict['reason']}"
         else:
             outcome = "GROWS" if verdict["grows"] else "bounded"
         lines.append(
@@ -275,7 +277,8 @@ def render(results: dict[str, Any]) -> str:
         "",
     ]
     if figures["growing"]:
-        lines.append(f"FAILED: memory grows in {', '.join(figures['growing'])}")
+        growing = ", ".join(figures["growing"])
+        lines.append(f"FAILED: memory grows, or too few samples, in {growing}")
     if figures["error_count"]:
         lines.append(f"FAILED: {figures['error_count']} errors")
     if figures["passed"]:

@@ -74,6 +74,7 @@ def judge(samples: list[tuple[float, float]]) -> GrowthVerdict:
             grows=True,
             reason=f"only {len(ordered)} samples, {MIN_SAMPLES} needed",
         )
+
     start, end = ordered[0][0], ordered[-1][0]
     middle = (start + end) / 2
     first = max(m for t, m in ordered if t <= middle)
@@ -83,6 +84,7 @@ def judge(samples: list[tuple[float, float]]) -> GrowthVerdict:
     tolerance = max(TOLERANCE_MIB, TOLERANCE_SHARE * first)
     halves_grow = second - first > tolerance
     line_rises = rise > tolerance
+
     if halves_grow and line_rises:
         reason = (
             f"second half's max {second - first:+.1f} MiB over the first's and "
@@ -97,6 +99,7 @@ def judge(samples: list[tuple[float, float]]) -> GrowthVerdict:
         )
     else:
         reason = f"both within {tolerance:.1f} MiB"
+
     return GrowthVerdict(
         samples=len(ordered),
         first_half_max_mib=first,

@@ -164,7 +164,7 @@ class ResourceSampler:
     def _run(self) -> None:
         last = time.monotonic()
         # Samples keep to a fixed schedule, so the time one takes on a busy
-        # machine does not stretch the interval; a late sample is taken at once.
+        # machine does not stretch the interval. A late sample is taken at once.
         next_sample = last + self.interval
         while not self._stop.wait(max(next_sample - time.monotonic(), 0.0)):
             now = time.monotonic()

@@ -148,7 +148,7 @@ async def database_version(url: str) -> str:
 
 @dataclass(frozen=True)
 class SamplingOptions:
-    """How a load run samples its processes, and what else it passes the load."""
+    """Sampling settings of a load run, and extra arguments for the load process."""
 
     interval: float = 0.5
     # Keep every resident-memory sample of each process as ``memory_series``.
@@ -320,7 +320,7 @@ def isolated_platform(
     """Start a copy of the platform on the running stack, and stop it afterwards.
 
     The copy has a database, topic prefix and task queue of its own, named after
-    ``name`` and a fresh run id; the database is dropped at the end.
+    ``name`` and a fresh run id. The database is dropped at the end.
     """
     settings = PlatformSettings()
     run_id = new_run_id()

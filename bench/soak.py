@@ -1,10 +1,10 @@
 """Hold a steady case rate for minutes and check that memory stays bounded.
 
 Starts an isolated copy of the platform on the running stack, as ``python -m
-bench`` does, and drives cases through the whole path (the scripted officer
-rules, the scripted parties confirm their settlements) from the same load
-process, at one rate, for ``--minutes``. Every ``--sample-seconds`` it samples
-the resident memory of each platform process and each local engine. Prints
+bench`` does. The same load process drives cases through the whole path at one
+rate for ``--minutes``: the scripted officer rules, and the scripted parties
+confirm their settlements. Every ``--sample-seconds`` it samples the memory of
+each platform process and each local engine. Prints
 progress once a minute, then the tables, and writes them with the samples to
 ``bench-results/soak-<time>.{txt,json}``. Exits 1 when there were errors or a
 process's memory grows by the rule in ``bench.growth``.

@@ -115,8 +115,8 @@ def case_worker(
     """Build the Temporal worker of the case and review workflows.
 
     Every ruled case leaves a review workflow open for its reconsideration window,
-    weeks long, and the SDK's default cache of 1000 workflows kept each of them in
-    memory, so the worker's memory grew with every case until a thousand were
+    which lasts weeks. The SDK's default cache of 1000 workflows kept each of them
+    in memory, so the worker's memory grew with every case until a thousand were
     cached. The bounded cache evicts the least recently used workflow, an idle
     review as a rule, which replays from its history when its timer fires.
     """

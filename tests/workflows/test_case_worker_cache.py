@@ -1,5 +1,7 @@
 """The case worker keeps a bounded number of workflows in memory."""
 
+import inspect
+
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -8,7 +10,7 @@ from workflows.case.worker import case_worker
 
 
 def test_default_cache_is_below_sdk_default() -> None:
-    sdk_default = Worker.__init__.__kwdefaults__["max_cached_workflows"]
+    sdk_default = inspect.signature(Worker).parameters["max_cached_workflows"].default
 
     assert 0 < PlatformSettings().case_worker_cached_workflows < sdk_default
 

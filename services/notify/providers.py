@@ -6,6 +6,7 @@ import asyncpg
 import httpx
 import structlog
 
+from common.logging import mask_phone_numbers
 from services.notify.gateway import HttpSmsProvider
 from services.notify.settings import NotifySettings
 
@@ -35,7 +36,11 @@ class LocalSmsProvider:
             body,
         )
         # The body may carry a one-time code or a case link, so it is not logged.
-        log.info("sms delivered locally", message_id=message_id, phone=phone)
+        log.info(
+            "sms delivered locally",
+            message_id=message_id,
+            phone=mask_phone_numbers(phone),
+        )
 
 
 def make_provider(

@@ -31,6 +31,7 @@ import secrets
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -43,6 +44,21 @@ KEY_FILE_VARIABLE = "DINGZE_PERSONAL_DATA_KEY_FILE"
 PREFIX = "dz1:"
 _NONCE_BYTES = 12
 _KEY_BYTES = 32
+
+
+class Purpose(StrEnum):
+    """What a sealed value is, bound to its ciphertext as associated data.
+
+    Renaming a member makes every value sealed under the old name unreadable.
+    """
+
+    PHONE = "phone"
+    CASE_DETAILS = "case details"
+    OUTBOX = "outbox event"
+    PAYEE_ACCOUNT = "payee account"
+    WEBHOOK_SECRET = "webhook signing secret"
+    WEBHOOK_PAYLOAD = "webhook payload"
+    TEMPORAL_PAYLOAD = "temporal payload"
 
 
 class SealingKeyError(RuntimeError):

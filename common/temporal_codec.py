@@ -14,11 +14,11 @@ from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, PayloadCodec
 
-from common.sealing import KeyRing, key_ring
+from common.sealing import KeyRing, Purpose, key_ring
 
 ENCODING = b"binary/encrypted"
 KEY_ID_FIELD = "encryption-key-id"
-_PURPOSE = "temporal payload"
+_PURPOSE = Purpose.TEMPORAL_PAYLOAD
 
 
 class SealingCodec(PayloadCodec):

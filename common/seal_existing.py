@@ -12,7 +12,7 @@ import asyncpg
 from common.sealing import Purpose, is_sealed, lookup_hash, seal
 
 BATCH_SIZE = 500
-# The tables whose text column holds a whole event, and the schemas that have one.
+# The schemas with an outbox, whose payload column contains a whole event.
 OUTBOX_SCHEMAS = ("intake", "insurance", "case_worker")
 WEBHOOK_TABLES = ("webhook_deliveries", "webhook_dead_letters")
 
@@ -87,7 +87,8 @@ async def seal_phone_numbers(connection: asyncpg.Connection) -> int:
 
 def _sealed_phone(key: object, phone: str) -> tuple[object, str, str]:
     if is_sealed(phone):
-        # Sealed by a newer notify whose hash write was lost: both come together.
+        # Notify writes a sealed number and its hash in one insert, so a sealed
+        # number without a hash was changed by hand, and only its writer can fix it.
         raise ValueError(f"row {key} has a sealed phone number but no hash")
     return key, seal(phone, Purpose.PHONE), lookup_hash(phone, Purpose.PHONE)
 

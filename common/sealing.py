@@ -47,7 +47,7 @@ _KEY_BYTES = 32
 
 
 class Purpose(StrEnum):
-    """What a sealed value is, bound to its ciphertext as associated data.
+    """The kind of a sealed value, bound to its ciphertext as associated data.
 
     Renaming a member makes every value sealed under the old name unreadable.
     """

@@ -1,4 +1,4 @@
-"""The services and the local stack's engines listen on 127.0.0.1 unless told not to."""
+"""The services and the local stack's engines listen on 127.0.0.1 by default."""
 
 import importlib
 import sys

@@ -1,4 +1,4 @@
-"""No tracked file holds a private key, a real-looking token or a password.
+"""No tracked file contains a private key, a real-looking token or a password.
 
 Secrets come from the environment or from files outside the repository (under
 ``.stack/`` locally, never committed). The only secret-like values allowed are the
@@ -118,7 +118,7 @@ def test_key_directory_is_ignored() -> None:
     assert ignored.returncode == 0
 
 
-# The samples are put together at run time, so that this file holds none of them.
+# The samples are put together at run time, so that this file contains none of them.
 @pytest.mark.parametrize(
     ("line", "kind"),
     [

@@ -42,7 +42,7 @@ PATTERNS = {
         r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"
     ),
 }
-# A password in a URL, as in postgresql://user:password@host.
+# A password in a URL, as in scheme://USER:PASSWORD@host.
 URL_PASSWORD = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@'\"]+:([^@\s/'\"]+)@")
 # A quoted value given to a secret-like name, in Python, JSON, YAML or shell.
 ASSIGNED_SECRET = re.compile(

@@ -1,4 +1,4 @@
-"""What the chaos run kills: the platform's processes and the stack's engines.
+"""The targets of a chaos run: the platform's processes and the stack's engines.
 
 Every target dies by SIGKILL, as in a crash, stays down for the pause, and is then
 started again by this run, never by supervisord's own restart, so the pause is real.
@@ -109,11 +109,11 @@ def supervisor_rpc() -> Any:
 class StackEngine:
     """One engine of the stack, run by the stack's supervisord.
 
-    ``kill`` freezes the engine's process group with SIGSTOP, asks supervisord to
-    stop the program, and then sends SIGKILL to the group. The frozen engine never
-    runs the stop signal's handler, so it dies as in a crash, and supervisord,
-    which asked for the stop, does not start it again by itself. ``start`` asks
-    supervisord to start it after the pause.
+    ``kill`` freezes the engine's process group with SIGSTOP, calls supervisord's
+    ``stopProcess`` for the program, and then sends SIGKILL to the group. The
+    frozen engine never runs its stop signal's handler, so it dies as in a crash,
+    and supervisord does not start again a program that it was told to stop.
+    ``start`` calls supervisord's ``startProcess`` after the pause.
     """
 
     name: str

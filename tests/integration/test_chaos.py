@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from chaos.run import ChaosOptions, Progress, run_chaos
-from chaos.targets import engine_targets, platform_targets
+from chaos.targets import Target, engine_targets, platform_targets
 from common.settings import PlatformSettings
 from tests.support.platform import PlatformProcesses
 
@@ -23,7 +23,7 @@ SHORT_RUN = ChaosOptions(
 async def test_chaos_run_loses_and_doubles_nothing(
     platform: PlatformProcesses, settings: PlatformSettings, video: Path
 ) -> None:
-    targets = [*platform_targets(platform), *engine_targets(settings)]
+    targets: list[Target] = [*platform_targets(platform), *engine_targets(settings)]
     test_settings = settings.model_copy(
         update={"kafka_topic_prefix": platform.env["DINGZE_KAFKA_TOPIC_PREFIX"]}
     )

@@ -3,7 +3,7 @@
 The auxiliary officer opens the case and uploads the scene video, the officer
 rules, and party B confirms the assessed claim from the settlement link in its
 text, through the demo's clients. Each step is tried again while the platform
-answers that something is down (connection refused, 5xx, an engine error), the
+responds that something is down (connection refused, 5xx, an engine error), the
 way a phone or a workbench retries, until the run's drain deadline.
 """
 
@@ -35,7 +35,7 @@ CONFIRMING_PARTY = 1
 
 
 class StepFailedError(Exception):
-    """A step got an answer that retrying cannot change."""
+    """A step got a response that retrying cannot change."""
 
 
 class TryAgainError(Exception):
@@ -85,7 +85,7 @@ def _check(response: httpx.Response, *accepted: int) -> httpx.Response:
     if response.status_code >= 500:
         response.raise_for_status()
     raise StepFailedError(
-        f"{response.request.method} {response.request.url.path} answered "
+        f"{response.request.method} {response.request.url.path} responded "
         f"{response.status_code}: {response.text[:300]}"
     )
 
@@ -190,7 +190,7 @@ class CaseDriver:
         self, case_id: UUID, phone: str, link: str, after_delivery: int
     ) -> None:
         """Sign in from the settlement link and confirm the assessed claim once."""
-        # 429: a code was texted within the minute, so the newest text holds it.
+        # 429: a code was texted within the minute, so the newest text contains it.
         _check(await self.phone.request_code(link), 200, 202, 429)
         _, text = await wait_for_sms(
             self.database_url, case_id, "party_access_code", phone, after_delivery
@@ -200,8 +200,8 @@ class CaseDriver:
             json={"link_token": link, "code": access_code(text)},
         )
         if signed_in.status_code in (400, 401, 409, 422, 429):
-            # The code was used by an earlier attempt, or a newer one replaced it;
-            # intake texts a fresh code once the minute since the last has passed.
+            # An earlier attempt used the code, or a newer code replaced it. Intake
+            # texts a fresh code once a minute has passed since the last one.
             raise TryAgainError(f"code not accepted: {_code(signed_in)}")
         body = _check(signed_in, 200).json()
         session = PartySession(

@@ -38,8 +38,8 @@ INBOX_TOPICS = {
     "settlement.confirmed": ("insurance",),
     "reminder.requested": ("insurance",),
 }
-# What the simulated insurer publishes for an event on its own topics, with an
-# event id derived from the event's, which insurance's inbox then records.
+# The event the simulated insurer publishes for each event on its own topics. Its
+# id is derived from the received event's id, and insurance's inbox records it.
 INSURER_ANSWERS = {"notifications": "claim.opened", "settlements": "claim.settled"}
 
 
@@ -55,7 +55,7 @@ class TopicRecord:
 
 @dataclass
 class Findings:
-    """The figures of one run; every list must be empty for a clean run."""
+    """The figures of one run. Every list is empty after a clean run."""
 
     started: int
     finished: int
@@ -269,7 +269,7 @@ async def lost_events(
     case_ids: set[UUID],
     records: list[TopicRecord],
 ) -> list[str]:
-    """List events that an outbox holds but Kafka lacks, or no consumer recorded."""
+    """List events that an outbox contains but Kafka lacks, or no consumer recorded."""
     keys = [str(case_id) for case_id in case_ids]
     on_topics = {record.event_id for record in records}
     lost = []

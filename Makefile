@@ -19,7 +19,7 @@ venv: .venv/.synced
 # The CJK font that ruling documents embed, from Debian; skipped when present.
 DOCUMENT_FONT := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
 
-.PHONY: fonts document-key
+.PHONY: fonts document-key personal-data-key
 
 fonts:
 	@if [ ! -f $(DOCUMENT_FONT) ]; then \
@@ -32,7 +32,12 @@ fonts:
 document-key: venv
 	$(PYTHON) -m documents.keys create
 
-stack-up: venv fonts document-key
+# The key ring that encrypts phone, ID and account numbers at rest, made once and
+# never committed. `python -m common.sealing rotate` adds a new active key.
+personal-data-key: venv
+	$(PYTHON) -m common.sealing create
+
+stack-up: venv fonts document-key personal-data-key
 	$(STACK) up
 
 stack-down:
@@ -44,7 +49,7 @@ stack-status:
 # The client settings that match the stack's ports, for every command below.
 WITH_ENV = eval "$$($(STACK) env)" &&
 
-.PHONY: migrate services-up services-down demo lint unit test bench bench-intake browser
+.PHONY: migrate services-up services-down demo lint unit test bench bench-intake soak browser
 
 # Debian's Chromium and CJK fonts for the browser tests; skipped when present.
 browser:
@@ -71,7 +76,7 @@ lint: venv
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy .
 
-unit: venv fonts
+unit: venv fonts personal-data-key
 	.venv/bin/pytest tests/unit tests/workflows
 
 test: lint migrate browser
@@ -80,6 +85,11 @@ test: lint migrate browser
 # Engine limits and case rates, measured in one run; BENCH_ARGS="--smoke" is short.
 bench: migrate
 	$(WITH_ENV) $(PYTHON) -m bench $(BENCH_ARGS)
+
+# A steady case rate for ten minutes with every process's memory sampled; exits 1
+# on errors or growing memory. SOAK_ARGS="--minutes 1" is short.
+soak: migrate
+	$(WITH_ENV) $(PYTHON) -m bench.soak $(SOAK_ARGS)
 
 # Intake's peak memory for 100 MiB and 1 GiB uploads and the presigned path's
 # throughput against a raw PUT; BENCH_INTAKE_ARGS="--sizes 20" is short.

@@ -216,15 +216,16 @@ async def duplicate_sms(
     connection: asyncpg.Connection, case_ids: set[UUID]
 ) -> list[str]:
     """List texts that reached a number twice, by message id or by identical body."""
+    # The number is stored sealed, so its lookup hash identifies it.
     rows = await connection.fetch(
-        "SELECT message_id, phone, body FROM notify.local_deliveries"
+        "SELECT message_id, phone_hash, body FROM notify.local_deliveries"
         " WHERE split_part(message_id, ':', 1) = ANY($1::text[])",
         [str(case_id) for case_id in case_ids],
     )
-    by_id = Counter((row["message_id"], row["phone"]) for row in rows)
+    by_id = Counter((row["message_id"], row["phone_hash"]) for row in rows)
     by_body: dict[tuple[str, str], set[str]] = defaultdict(set)
     for row in rows:
-        by_body[(row["phone"], row["body"])].add(row["message_id"])
+        by_body[(row["phone_hash"], row["body"])].add(row["message_id"])
     found = [
         f"message {message_id} delivered {count} times"
         for (message_id, _), count in by_id.items()

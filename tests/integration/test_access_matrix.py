@@ -37,6 +37,7 @@ from demo.client import (
     sample_case,
     sample_ruling,
 )
+from identity.party_access import PartyGrant
 from tests.support.insurers import (
     HAND_PLAYED_INSURERS,
     SignedInsurer,
@@ -198,6 +199,8 @@ class Caller:
     link: str | None = None
     insurer: SignedInsurer | None = None
     badge: str = ""
+    # The delivery id of the code text the party signed in with.
+    code_text: int = 0
 
 
 @dataclass
@@ -280,7 +283,7 @@ async def _party_of_case(
     link = link_token(text)
     requested = await http.post(f"{intake}/access/code", json={"link_token": link})
     assert requested.status_code == 202, requested.text
-    _, text = await wait_for_sms(
+    code_text, text = await wait_for_sms(
         database_url, case_id, "party_access_code", PHONE_A, before
     )
     opened = await http.post(
@@ -290,7 +293,7 @@ async def _party_of_case(
     token = opened.json()["session_token"]
     agreed = await http.post(f"{intake}/party/consent", headers=bearer(token))
     assert agreed.status_code == 200, agreed.text
-    return Caller(token=token, link=link)
+    return Caller(token=token, link=link, code_text=code_text)
 
 
 async def _until_status(
@@ -517,23 +520,32 @@ async def _body(
 
 
 async def _latest_code(caller: Caller, database_url: str) -> str:
-    """Return the latest code texted for the caller's link, or a made-up one."""
+    """Return the code to send with the caller's link to ``POST /access/session``.
+
+    The code texted at sign-in was used then. When the ``POST /access/code`` row
+    texted a new one, this waits for that text. Otherwise it returns a made-up
+    code, which intake rejects with ``code_not_requested`` once the link passed.
+    """
     if caller.link is None:
         return "000000"
-    payload = caller.link.split(".")[0]
-    grant = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    payload = caller.link.split(".", maxsplit=1)[0]
+    grant = PartyGrant.model_validate_json(
+        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    )
     connection = await asyncpg.connect(database_url)
     try:
-        body = await connection.fetchval(
-            "SELECT body FROM notify.local_deliveries"
-            " WHERE message_id LIKE $1 AND phone = $2"
-            " ORDER BY delivery_id DESC LIMIT 1",
-            f"{grant['case_id']}:party_access_code:%",
-            PHONE_A,
+        pending = await connection.fetchval(
+            "SELECT confirmed_at IS NULL FROM intake.party_codes WHERE link_id = $1",
+            grant.link_id,
         )
     finally:
         await connection.close()
-    return access_code(body) if body else "000000"
+    if not pending:
+        return "000000"
+    _, text = await wait_for_sms(
+        database_url, grant.case_id, "party_access_code", PHONE_A, caller.code_text
+    )
+    return access_code(text)
 
 
 def _headers(caller: Caller, body: bytes | None, operation: str) -> dict[str, str]:

@@ -270,7 +270,15 @@ async def test_insurer_signatures_checked(
         "expired": {SIGNATURE_HEADER: sign(insurer.secret, now - 600, body.encode())},
         "no digest": {SIGNATURE_HEADER: f"t={now}"},
         "no time": {SIGNATURE_HEADER: digest_only},
-        "staff token": await _staff_bearer(client),
+        "staff token of the insurer": bearer(
+            jwt.encode(
+                _local_claims(roles=["insurer"], badge_number=insurer.code),
+                load_signing_key(
+                    Path(platform.env["DINGZE_IDENTITY_SIGNING_KEY_FILE"])
+                ),
+                algorithm="EdDSA",
+            )
+        ),
     }
     url = f"{_bases(platform)['insurance']}/insurers/{insurer.code}/claim-events"
 
@@ -290,12 +298,6 @@ async def test_insurer_signatures_checked(
             continue
         assert response.status_code == 401, f"{name}: {response.text}"
         assert _code(response) == "signature_invalid", name
-
-
-async def _staff_bearer(client: PlatformClient) -> dict[str, str]:
-    """Return the insurer account's staff token, which insurance must not take."""
-    signed_in = await client.request_token("insurer-picc", "insurer-picc-local")
-    return bearer(signed_in["access_token"])
 
 
 @pytest.fixture(scope="module")

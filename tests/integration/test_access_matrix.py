@@ -22,9 +22,11 @@ from uuid import UUID
 import asyncpg
 import httpx
 import pytest
+from temporalio.client import Client
 
 from common.settings import PlatformSettings
 from contracts.events import ClaimAssessed, ClaimOpened
+from contracts.review import REVIEW_STATE_QUERY, ReviewState, review_workflow_id
 from contracts.webhooks import SIGNATURE_HEADER, sign
 from demo.client import (
     LOCAL_AUXILIARY,
@@ -628,10 +630,24 @@ async def _call(
     return Cell(operation, role, allowed, response.status_code, code)
 
 
+async def _row_count(database_url: str, sql: str, *arguments: object) -> int:
+    connection = await asyncpg.connect(database_url)
+    try:
+        count: int = await connection.fetchval(sql, *arguments)
+    finally:
+        await connection.close()
+    return count
+
+
 async def test_access_matrix(
-    platform: PlatformProcesses, settings: PlatformSettings, shared_case: SharedCase
+    platform: PlatformProcesses,
+    settings: PlatformSettings,
+    temporal: Client,
+    shared_case: SharedCase,
 ) -> None:
     allowed = parse_matrix(MATRIX)
+    database = settings.database_url
+    cases_before = await _row_count(database, "SELECT count(*) FROM intake.cases")
     async with httpx.AsyncClient(timeout=60) as http:
         served = set()
         for service in SERVICES:
@@ -657,6 +673,16 @@ async def test_access_matrix(
                     settings.database_url,
                 )
 
+    cases_after = await _row_count(database, "SELECT count(*) FROM intake.cases")
+    confirmations = await _row_count(
+        database,
+        "SELECT count(*) FROM intake.settlement_confirmations WHERE case_id = $1",
+        shared_case.case_id,
+    )
+    review = await temporal.get_workflow_handle(
+        review_workflow_id(shared_case.case_id)
+    ).query(REVIEW_STATE_QUERY, result_type=ReviewState)
+
     report = _render(allowed, cells)
     assert served - set(allowed) == set(), f"operations without a row:\n{report}"
     assert set(allowed) - served == set(), f"rows of no operation:\n{report}"
@@ -671,3 +697,7 @@ async def test_access_matrix(
         for cell in wrong
     )
     assert wrong == [], f"cells with the wrong answer:\n{details}\n\n{report}"
+    # Denied calls change nothing: one case opened, one answer, one confirmation.
+    assert cases_after == cases_before + 1
+    assert confirmations == 1
+    assert [answer.party_id for answer in review.answers] == ["A"]

@@ -19,7 +19,7 @@ venv: .venv/.synced
 # The CJK font that ruling documents embed, from Debian; skipped when present.
 DOCUMENT_FONT := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
 
-.PHONY: fonts document-key
+.PHONY: fonts document-key personal-data-key
 
 fonts:
 	@if [ ! -f $(DOCUMENT_FONT) ]; then \
@@ -32,7 +32,12 @@ fonts:
 document-key: venv
 	$(PYTHON) -m documents.keys create
 
-stack-up: venv fonts document-key
+# The key ring that encrypts phone, ID and account numbers at rest, made once and
+# never committed. `python -m common.sealing rotate` adds a new active key.
+personal-data-key: venv
+	$(PYTHON) -m common.sealing create
+
+stack-up: venv fonts document-key personal-data-key
 	$(STACK) up
 
 stack-down:
@@ -71,7 +76,7 @@ lint: venv
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy .
 
-unit: venv fonts
+unit: venv fonts personal-data-key
 	.venv/bin/pytest tests/unit tests/workflows
 
 test: lint migrate browser

@@ -1,4 +1,4 @@
-"""Structured JSON logs with case and trace ids, and phone numbers masked."""
+"""Structured JSON logs with case and trace ids, and personal numbers masked."""
 
 import logging
 import re
@@ -10,6 +10,10 @@ from typing import Any
 import structlog
 
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+# A resident identity card number: 17 digits and a check character, 0-9 or X.
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{4})\d{10}(\d{3}[0-9Xx])(?![0-9A-Za-z])")
+# Bank card and account numbers run from 12 to 19 digits.
+_ACCOUNT_NUMBER = re.compile(r"(?<![0-9A-Za-z*])\d{8,15}(\d{4})(?![0-9A-Za-z])")
 
 
 def mask_phone_numbers(text: str) -> str:
@@ -17,9 +21,23 @@ def mask_phone_numbers(text: str) -> str:
     return _MOBILE.sub(r"\1****\2", text)
 
 
+def mask_personal_numbers(text: str) -> str:
+    """Mask identity card numbers, account-length digit runs and mobile numbers.
+
+    An identity card number keeps its first and last four characters
+    (``1101**********1234``), a run of 12 to 19 digits its last four (``****0123``),
+    and a mobile number its first three and last four (``138****5678``). Any
+    other run of 12 to 19 digits, such as a millisecond timestamp written as text,
+    is masked too.
+    """
+    text = _ID_NUMBER.sub(r"\1**********\2", text)
+    text = _ACCOUNT_NUMBER.sub(r"****\1", text)
+    return mask_phone_numbers(text)
+
+
 def _mask_value(value: Any) -> Any:
     if isinstance(value, str):
-        return mask_phone_numbers(value)
+        return mask_personal_numbers(value)
     if isinstance(value, dict):
         return {key: _mask_value(item) for key, item in value.items()}
     if isinstance(value, list | tuple):

@@ -13,6 +13,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import asyncpg
 
 from common.db import service_role
+from common.seal_existing import seal_existing_rows
 from common.settings import PlatformSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -119,6 +120,10 @@ def migrate(database_url: str) -> None:
         _dbmate_up(dbmate, database_url, schema, MIGRATIONS[schema])
         asyncio.run(grant_schema(database_url, schema))
     asyncio.run(grant_shared(database_url))
+    # Rows written before personal data was sealed; needs the key ring.
+    sealed = asyncio.run(seal_existing_rows(database_url))
+    if any(sealed.values()):
+        print(f"sealed personal data in existing rows: {sealed}")
 
 
 if __name__ == "__main__":

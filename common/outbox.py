@@ -7,6 +7,9 @@ the unsent rows in order, publishes them with the broker's idempotent producer a
 marks them sent. A crash between the commit and the publish leaves the row unsent,
 and the next relay run publishes it. A crash between the publish and the mark sends
 the row again, with the same event id, which every consumer's inbox drops.
+
+Events carry personal data, so each row's payload is stored sealed
+(``common/sealing.py``) and opened only to publish it.
 """
 
 import asyncio
@@ -24,6 +27,7 @@ from common.db import Connection, create_pool
 from common.kafka import make_broker, topic_name
 from common.logging import configure_logging
 from common.outages import is_unavailable
+from common.sealing import Purpose, seal, unseal
 from common.settings import PlatformSettings
 from contracts.events import Event
 
@@ -52,7 +56,7 @@ async def add_to_outbox(
         event.event_id,
         topic_name(settings, topic or event.topic),
         str(event.case_id),
-        event.model_dump_json(),
+        seal(event.model_dump_json(), Purpose.OUTBOX),
         event.trace_id,
     )
     # Delivered at commit, so the relay wakes only for rows it can see.
@@ -133,7 +137,7 @@ class OutboxRelay:
     async def _publish(self, row: OutboxRow) -> "asyncio.Future[RecordMetadata]":
         """Queue one row in the producer; the future resolves on Kafka's ack."""
         delivery: asyncio.Future[RecordMetadata] = await self._broker.publish(
-            row.payload.encode(),
+            unseal(row.payload, Purpose.OUTBOX).encode(),
             topic=row.topic,
             key=row.message_key.encode(),
             headers={

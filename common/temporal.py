@@ -1,4 +1,6 @@
-"""A Temporal client with the pydantic converter, logging through Python logging."""
+"""A Temporal client with the pydantic converter and encrypted payloads, logging
+through Python logging.
+"""
 
 import asyncio
 import functools
@@ -10,7 +12,6 @@ from typing import NoReturn
 
 import structlog
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import (
     LogForwardingConfig,
     LoggingConfig,
@@ -20,6 +21,7 @@ from temporalio.runtime import (
 )
 
 from common.settings import PlatformSettings
+from common.temporal_codec import sealing_data_converter
 
 CORE_LOGGER_NAME = "temporalio.core"
 log = structlog.get_logger(__name__)
@@ -80,7 +82,7 @@ async def connect_temporal(
             return await Client.connect(
                 settings.temporal_address,
                 namespace=settings.temporal_namespace,
-                data_converter=pydantic_data_converter,
+                data_converter=sealing_data_converter(),
                 runtime=sdk_runtime(),
             )
         except RuntimeError as error:

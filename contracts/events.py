@@ -21,7 +21,7 @@ from contracts.case import (
 )
 from contracts.custody import CustodyAction
 from contracts.ruling import Ruling
-from contracts.settlement import PayeeAccount
+from contracts.settlement import PayeeAccount, SealedPayee
 
 
 class Event(BaseModel):
@@ -209,10 +209,10 @@ class ClaimRefused(Event):
 
 
 class SettlementConfirmed(Event):
-    """A party confirmed an assessed claim and named the payee account.
+    """A party confirmed an assessed claim, with the payee's account number in full.
 
-    Intake publishes it for the insurance service alone, which hands it to the
-    claim's insurer as ``InsurerSettlementConfirmed``.
+    Intake published this form before ``SealedSettlementConfirmed`` replaced it;
+    insurance still consumes what is left on its topic.
     """
 
     topic: ClassVar[str] = "settlement.confirmed"
@@ -222,6 +222,24 @@ class SettlementConfirmed(Event):
     party_id: PartyId
     amount_cents: int = Field(ge=0, description="The assessed amount confirmed")
     payee: PayeeAccount
+    confirmed_at: datetime
+
+
+class SealedSettlementConfirmed(Event):
+    """A party confirmed an assessed claim and named the payee account.
+
+    Intake publishes it for the insurance service alone, which opens the sealed
+    account number and hands it to the claim's insurer as
+    ``InsurerSettlementConfirmed``.
+    """
+
+    topic: ClassVar[str] = "settlement.confirmed.sealed"
+
+    insurer_code: InsurerCode
+    claim_number: str = Field(min_length=1, max_length=64)
+    party_id: PartyId
+    amount_cents: int = Field(ge=0, description="The assessed amount confirmed")
+    payee: SealedPayee
     confirmed_at: datetime
 
 
@@ -391,6 +409,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     ClaimAssessed,
     ClaimRefused,
     SettlementConfirmed,
+    SealedSettlementConfirmed,
     InsurerSettlementConfirmed,
     InsurerReminder,
     SettlementEscalated,

@@ -30,6 +30,19 @@ class MaskedPayee(BaseModel):
     account_number_masked: str = Field(description="Last four digits, e.g. ****0123")
 
 
+class SealedPayee(BaseModel):
+    """A payee account on the internal topic: the number sealed for insurance."""
+
+    account_holder: OneLine = Field(max_length=50)
+    bank: OneLine = Field(max_length=50)
+    account_number_masked: str = Field(description="Last four digits, e.g. ****0123")
+    account_number_sealed: str = Field(
+        min_length=1,
+        description="The full account number, sealed with AES-GCM under the "
+        "platform's key ring for the purpose 'payee account' (common/sealing.py)",
+    )
+
+
 class PayeeAccount(BaseModel):
     """The account an insurer pays a claim into, as the party entered it."""
 

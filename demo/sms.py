@@ -8,6 +8,8 @@ from uuid import UUID
 
 import asyncpg
 
+from common.sealing import Purpose, lookup_hash
+
 SMS_WAIT_SECONDS = 30.0
 
 
@@ -23,10 +25,10 @@ async def wait_for_sms(
         for _ in range(int(SMS_WAIT_SECONDS / 0.2)):
             row = await connection.fetchrow(
                 "SELECT delivery_id, body FROM notify.local_deliveries"
-                " WHERE message_id LIKE $1 AND phone = $2 AND delivery_id > $3"
+                " WHERE message_id LIKE $1 AND phone_hash = $2 AND delivery_id > $3"
                 " ORDER BY delivery_id DESC LIMIT 1",
                 f"{case_id}:{template}:%",
-                phone,
+                lookup_hash(phone, Purpose.PHONE),
                 after,
             )
             if row is not None:

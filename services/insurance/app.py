@@ -16,6 +16,7 @@ from contracts.events import (
     CaseReconsidered,
     CaseRuled,
     InsurerReminder,
+    SealedSettlementConfirmed,
     SettlementConfirmed,
     SettlementEscalated,
 )
@@ -39,6 +40,7 @@ def create_app(settings: InsuranceSettings | None = None) -> FastAPI:
             [
                 CaseRuled.topic,
                 CaseReconsidered.topic,
+                SealedSettlementConfirmed.topic,
                 SettlementConfirmed.topic,
                 SettlementEscalated.topic,
                 InsurerReminder.request_topic,

@@ -19,6 +19,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from common.kafka import ensure_topics, subscribe
 from common.kafka_retry import PermanentMessageError
+from common.sealing import Purpose, unseal
 from common.settings import PlatformSettings
 from contracts.documents import ReconsiderationOutcome
 from contracts.events import (
@@ -31,10 +32,15 @@ from contracts.events import (
     InsurerNotification,
     InsurerReminder,
     InsurerSettlementConfirmed,
+    SealedSettlementConfirmed,
     SettlementConfirmed,
     SettlementEscalated,
 )
-from contracts.settlement import SettlementConfirmedSignal
+from contracts.settlement import (
+    PayeeAccount,
+    SealedPayee,
+    SettlementConfirmedSignal,
+)
 from contracts.workflow import (
     CLAIM_ASSESSED_SIGNAL,
     CLAIM_OPENED_SIGNAL,
@@ -138,6 +144,15 @@ def _log_handed(
     sent = sorted(set(insurers) - set(inactive))
     if sent:
         log.info(message, insurers=sent, **fields)
+
+
+def open_payee(sealed: SealedPayee) -> PayeeAccount:
+    """Return the payee with its account number opened, for the claim's insurer."""
+    return PayeeAccount(
+        account_holder=sealed.account_holder,
+        bank=sealed.bank,
+        account_number=unseal(sealed.account_number_sealed, Purpose.PAYEE_ACCOUNT),
+    )
 
 
 def subscribe_insurance(
@@ -309,14 +324,16 @@ def _subscribe_claims(
             ),
         )
 
-    @subscribe(broker, settings, "insurance", SettlementConfirmed.topic)
-    async def on_settlement_confirmed(event: SettlementConfirmed) -> None:
+    async def relay_confirmation(
+        event: SealedSettlementConfirmed | SettlementConfirmed,
+        account: PayeeAccount,
+    ) -> None:
         topic = InsurerSettlementConfirmed.topic_for(event.insurer_code)
         if topic not in insurer_topics:
             await ensure_topics(settings, [topic])
             insurer_topics.add(topic)
-        first = await store.record_settlement_confirmation(event)
-        payee = event.payee.masked()
+        first = await store.record_settlement_confirmation(event, account)
+        payee = account.masked()
         # Signalled on every delivery, like the notifications: the workflow records
         # a confirmation once, and a crash after the commit must not lose it.
         await _signal_case(
@@ -342,6 +359,15 @@ def _subscribe_claims(
             party_id=event.party_id,
             account_number=payee.account_number_masked,
         )
+
+    @subscribe(broker, settings, "insurance", SealedSettlementConfirmed.topic)
+    async def on_settlement_confirmed(event: SealedSettlementConfirmed) -> None:
+        await relay_confirmation(event, open_payee(event.payee))
+
+    # Confirmations that an intake published before the account number was sealed.
+    @subscribe(broker, settings, "insurance", SettlementConfirmed.topic)
+    async def on_unsealed_settlement_confirmed(event: SettlementConfirmed) -> None:
+        await relay_confirmation(event, event.payee)
 
     @subscribe(broker, settings, "insurance", ClaimSettled.topic)
     async def on_claim_settled(event: ClaimSettled) -> None:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from common.db import Connection
+from common.sealing import Purpose, seal
 from contracts.events import InsurerNotification
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -65,6 +66,7 @@ async def add_insurer(
     if webhook_url is not None:
         check_webhook_url(webhook_url)
     secret = new_secret()
+    sealed = seal(secret, Purpose.WEBHOOK_SECRET)
     added = await connection.fetchval(
         "INSERT INTO insurers (code, name, topic, webhook_url, signing_secret)"
         " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO NOTHING RETURNING true",
@@ -72,7 +74,7 @@ async def add_insurer(
         name,
         InsurerNotification.topic_for(code),
         webhook_url,
-        secret,
+        sealed,
     )
     if not added:
         raise RegistryError(f"insurer {code} is already registered")
@@ -95,7 +97,7 @@ async def rotate_secret(connection: Connection, code: str) -> str:
         code,
         "UPDATE insurers SET signing_secret = $2, secret_rotated_at = now()"
         " WHERE code = $1",
-        secret,
+        seal(secret, Purpose.WEBHOOK_SECRET),
     )
     return secret
 

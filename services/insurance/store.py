@@ -9,6 +9,7 @@ import asyncpg
 from common.db import Connection
 from common.inbox import first_delivery
 from common.outbox import add_to_outbox
+from common.sealing import Purpose, unseal
 from common.settings import PlatformSettings
 from contracts.events import (
     CaseReconsidered,
@@ -21,9 +22,11 @@ from contracts.events import (
     InsurerNotification,
     InsurerReminder,
     InsurerSettlementConfirmed,
+    SealedSettlementConfirmed,
     SettlementConfirmed,
     SettlementEscalated,
 )
+from contracts.settlement import PayeeAccount
 from services.insurance.claim_checks import ClaimEvent, ClaimStanding
 from services.insurance.registry import RegistryEntry, registry_entries
 from services.insurance.reminders import hand_to_insurers
@@ -158,8 +161,12 @@ class InsuranceStore:
                 connection, notification, notification.insurer_code, entry.topic
             )
 
-    async def record_settlement_confirmation(self, event: SettlementConfirmed) -> bool:
-        """Queue a party's confirmation for the claim's insurer alone.
+    async def record_settlement_confirmation(
+        self,
+        event: SealedSettlementConfirmed | SettlementConfirmed,
+        payee: PayeeAccount,
+    ) -> bool:
+        """Queue a party's confirmation, with the opened payee, for its insurer alone.
 
         The insurer gets it on its own settlements topic and, when it has a webhook
         URL, by webhook. An inactive insurer's webhook delivery fails its tries and
@@ -174,11 +181,11 @@ class InsuranceStore:
             claim_number=event.claim_number,
             party_id=event.party_id,
             amount_cents=event.amount_cents,
-            payee=event.payee,
+            payee=payee,
             confirmed_at=event.confirmed_at,
         )
         topic = InsurerSettlementConfirmed.topic_for(event.insurer_code)
-        masked = event.payee.masked()
+        masked = payee.masked()
         async with self._pool.acquire() as connection, connection.transaction():
             if not await first_delivery(connection, event.event_id, event.topic):
                 return False
@@ -308,7 +315,7 @@ class InsuranceStore:
             "SELECT signing_secret FROM insurers WHERE code = $1 AND active",
             insurer_code,
         )
-        return None if secret is None else str(secret)
+        return None if secret is None else unseal(secret, Purpose.WEBHOOK_SECRET)
 
     async def queue_event(self, event: Event) -> bool:
         """Write an insurer's event to the outbox; False when it is already there."""

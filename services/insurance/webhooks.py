@@ -24,6 +24,7 @@ import structlog
 
 from common.db import Connection
 from common.outages import is_unavailable
+from common.sealing import Purpose, seal, unseal
 from contracts.events import Event
 from contracts.webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER, TOPIC_HEADER, sign
 
@@ -42,7 +43,7 @@ async def queue_webhook(
         event.event_id,
         insurer_code,
         event.case_id,
-        event.model_dump_json(),
+        seal(event.model_dump_json(), Purpose.WEBHOOK_PAYLOAD),
         topic,
     )
 
@@ -118,12 +119,13 @@ class WebhookDispatcher:
         """Post one delivery; return None on a 2xx response, else the failure."""
         if not row["active"] or not row["webhook_url"]:
             return "insurer is inactive or has no webhook URL"
-        body = row["payload"].encode()
+        body = unseal(row["payload"], Purpose.WEBHOOK_PAYLOAD).encode()
+        secret = unseal(row["signing_secret"], Purpose.WEBHOOK_SECRET)
         headers = {
             "content-type": "application/json",
             EVENT_ID_HEADER: str(row["event_id"]),
             TOPIC_HEADER: row["topic"],
-            SIGNATURE_HEADER: sign(row["signing_secret"], int(time.time()), body),
+            SIGNATURE_HEADER: sign(secret, int(time.time()), body),
             "user-agent": "Dingze-Webhooks/1",
         }
         try:

@@ -21,7 +21,7 @@ from contracts.events import (
     CustodyRecorded,
     EvidenceRejected,
     EvidenceResubmitted,
-    SettlementConfirmed,
+    SealedSettlementConfirmed,
     SmsRequested,
 )
 from documents.archive import DocumentArchive
@@ -63,7 +63,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
                 CustodyRecorded.topic,
                 EvidenceRejected.topic,
                 EvidenceResubmitted.topic,
-                SettlementConfirmed.topic,
+                SealedSettlementConfirmed.topic,
             ],
         )
         pool = await create_pool(settings.database_url, "intake")

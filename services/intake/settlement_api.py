@@ -15,13 +15,15 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 from temporalio.service import RPCError, RPCStatusCode
 
-from contracts.events import SettlementConfirmed
+from common.sealing import Purpose, seal
+from contracts.events import SealedSettlementConfirmed
 from contracts.insurers import KNOWN_INSURERS
 from contracts.settlement import (
     ClaimState,
     ClaimStatus,
     MaskedPayee,
     PartyShare,
+    SealedPayee,
     SettlementState,
 )
 from contracts.workflow import SETTLEMENT_QUERY, case_workflow_id
@@ -203,14 +205,20 @@ async def confirm_settlement(
         )
         raise payee_invalid(problems)
 
-    event = SettlementConfirmed(
+    masked = payee.masked()
+    event = SealedSettlementConfirmed(
         case_id=case_id,
         trace_id=stored_case.trace_id,
         insurer_code=claim.insurer_code,
         claim_number=claim.claim_number,
         party_id=party_id,
         amount_cents=claim.assessed_cents,
-        payee=payee,
+        payee=SealedPayee(
+            account_holder=masked.account_holder,
+            bank=masked.bank,
+            account_number_masked=masked.account_number_masked,
+            account_number_sealed=seal(payee.account_number, Purpose.PAYEE_ACCOUNT),
+        ),
         confirmed_at=datetime.now(UTC),
     )
     # The insert decides a race between two confirmations of the same claim.
@@ -222,7 +230,7 @@ async def confirm_settlement(
         trace_id=stored_case.trace_id,
         party_id=party_id,
         insurer=claim.insurer_code,
-        account_number=payee.masked().account_number_masked,
+        account_number=masked.account_number_masked,
     )
     confirmations = await runtime.settlements.confirmations(case_id)
     return _view(case_id, party_id, state, confirmations)

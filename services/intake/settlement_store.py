@@ -8,7 +8,7 @@ import asyncpg
 
 from common.outbox import add_to_outbox
 from common.settings import PlatformSettings
-from contracts.events import SettlementConfirmed
+from contracts.events import SealedSettlementConfirmed
 from contracts.settlement import MaskedPayee
 
 
@@ -50,12 +50,12 @@ class SettlementStore:
             for row in rows
         ]
 
-    async def confirm(self, event: SettlementConfirmed) -> bool:
+    async def confirm(self, event: SealedSettlementConfirmed) -> bool:
         """Record the confirmation and queue its event in one transaction.
 
         Returns False when the claim was already confirmed, which changes nothing.
         """
-        masked = event.payee.masked()
+        payee = event.payee
         async with self._pool.acquire() as connection, connection.transaction():
             added = await connection.fetchval(
                 """
@@ -71,9 +71,9 @@ class SettlementStore:
                 event.claim_number,
                 event.party_id,
                 event.amount_cents,
-                masked.account_holder,
-                masked.bank,
-                masked.account_number_masked,
+                payee.account_holder,
+                payee.bank,
+                payee.account_number_masked,
                 event.event_id,
                 event.confirmed_at,
             )

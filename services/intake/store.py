@@ -1,5 +1,6 @@
 """Intake's tables: cases as reported and the video each one carries."""
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -8,6 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from common.outbox import add_to_outbox
+from common.sealing import Purpose, seal, unseal
 from common.settings import PlatformSettings
 from contracts.case import CaseDetails, EligibilityAnswers, StoredEvidence
 from contracts.events import (
@@ -38,6 +40,23 @@ class VideoConflict:
     uploader: str | None = None
 
 
+def seal_details(case: CaseDetails) -> str:
+    """Return the case's details sealed, stored as a JSON string in ``details``.
+
+    The details carry the parties' names, phone numbers and plates.
+    """
+    return seal(case.model_dump_json(), Purpose.CASE_DETAILS)
+
+
+def open_details(stored: object) -> CaseDetails:
+    """Read sealed details, or the plain object of a case stored before sealing."""
+    if isinstance(stored, str):
+        return CaseDetails.model_validate(
+            json.loads(unseal(stored, Purpose.CASE_DETAILS))
+        )
+    return CaseDetails.model_validate(stored)
+
+
 class CaseStore:
     def __init__(self, pool: asyncpg.Pool, settings: PlatformSettings) -> None:
         self._pool = pool
@@ -58,7 +77,7 @@ class CaseStore:
             " VALUES ($1, $2, $3, $4, $5, $6)",
             case.case_id,
             status,
-            case.model_dump(mode="json"),
+            seal_details(case),
             trace_id,
             answers.model_dump(mode="json"),
             None if decision.eligible else decision.model_dump(mode="json"),
@@ -75,7 +94,7 @@ class CaseStore:
             return None
         reasons = row["on_scene_reasons"]
         return StoredCase(
-            details=CaseDetails.model_validate(row["details"]),
+            details=open_details(row["details"]),
             status=row["status"],
             trace_id=row["trace_id"],
             on_scene=None

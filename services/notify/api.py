@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from common.http import problem, problem_responses
 from common.logging import mask_phone_numbers
+from common.sealing import Purpose, unseal
 from contracts.webhooks import SIGNATURE_HEADER, verify
 from identity.api import require_role
 from identity.roles import Role, StaffPrincipal
@@ -106,6 +107,8 @@ async def list_messages(
     """List a case's text messages with the phone numbers masked."""
     log.info("messages read", case_id=str(case_id), reader=reader.subject)
     return [
-        MessageView(**{**row, "phone": mask_phone_numbers(row["phone"])})
+        MessageView(
+            **{**row, "phone": mask_phone_numbers(unseal(row["phone"], Purpose.PHONE))}
+        )
         for row in await store.for_case(case_id)
     ]

@@ -6,6 +6,9 @@ stored as 'deferred' with the time it may be sent, and the handler returns.
 ``DeferredSender`` sends the deferred messages when they fall due. A transaction
 advisory lock per phone number keeps two decisions about one number apart, and a
 handler that finds the lock taken defers rather than waits.
+
+Numbers are stored sealed, so every query finds a number's messages by its keyed
+hash (``phone_hash``), and the lock is taken on the hash too.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -14,6 +17,7 @@ from enum import StrEnum
 import asyncpg
 
 from common.db import Connection
+from common.sealing import Purpose, lookup_hash, seal
 from contracts.events import SmsRequested
 from services.notify.rate_limit import wait_before_send
 
@@ -28,16 +32,23 @@ class Admission(StrEnum):
     DONE = "done"
 
 
-async def lock_phone(connection: Connection, phone: str) -> bool:
+def phone_hash(phone: str) -> str:
+    """Return the keyed hash that notify's tables find a phone number by."""
+    return lookup_hash(phone, Purpose.PHONE)
+
+
+async def lock_phone(connection: Connection, number_hash: str) -> bool:
     """Take the number's lock until the transaction ends; False when it is taken."""
     locked = await connection.fetchval(
-        "SELECT pg_try_advisory_xact_lock($1, hashtext($2))", PHONE_LOCK_CLASS, phone
+        "SELECT pg_try_advisory_xact_lock($1, hashtext($2))",
+        PHONE_LOCK_CLASS,
+        number_hash,
     )
     return bool(locked)
 
 
 async def wait_for_number(
-    connection: Connection, phone: str, limit: int, window: timedelta
+    connection: Connection, number_hash: str, limit: int, window: timedelta
 ) -> timedelta:
     """Return how long the number must wait before one more message.
 
@@ -47,11 +58,11 @@ async def wait_for_number(
     rows = await connection.fetch(
         """
         SELECT coalesce(sent_at, now()) AS sent_at FROM messages
-        WHERE phone = $1
+        WHERE phone_hash = $1
           AND (sent_at > now() - $2::interval
                OR (status = 'sending' AND requested_at > now() - $2::interval))
         """,
-        phone,
+        number_hash,
         window,
     )
     return wait_before_send(
@@ -88,34 +99,37 @@ async def admit(
 
         wait = timedelta(0)
         under_limit = False
-        if await lock_phone(connection, request.phone):
+        number_hash = phone_hash(request.phone)
+        if await lock_phone(connection, number_hash):
             queued = await connection.fetchval(
                 "SELECT EXISTS (SELECT 1 FROM messages"
-                " WHERE phone = $1 AND status = 'deferred')",
-                request.phone,
+                " WHERE phone_hash = $1 AND status = 'deferred')",
+                number_hash,
             )
             if not queued:
-                wait = await wait_for_number(connection, request.phone, limit, window)
+                wait = await wait_for_number(connection, number_hash, limit, window)
                 under_limit = wait <= timedelta(0)
         # Otherwise the deferred sender has locked the number, so the message waits.
         inserted = await connection.fetchval(
             """
-            INSERT INTO messages (message_id, case_id, party_id, phone, template, body,
-                                  provider, status, send_after, deferred_body)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + $9::interval, $10)
+            INSERT INTO messages (message_id, case_id, party_id, phone, phone_hash,
+                                  template, body, provider, status, send_after,
+                                  deferred_body)
+            VALUES ($1, $2, $3, $4, $11, $5, $6, $7, $8, now() + $9::interval, $10)
             ON CONFLICT (message_id) DO NOTHING
             RETURNING true
             """,
             request.message_id,
             request.case_id,
             request.party_id,
-            request.phone,
+            seal(request.phone, Purpose.PHONE),
             request.template,
             record_body,
             provider,
             "sending" if under_limit else "deferred",
             None if under_limit else max(wait, timedelta(0)),
             None if under_limit else send_body,
+            number_hash,
         )
     if not inserted:
         return Admission.DONE, timedelta(0)

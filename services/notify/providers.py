@@ -6,6 +6,8 @@ import asyncpg
 import httpx
 import structlog
 
+from common.logging import mask_phone_numbers
+from common.sealing import Purpose, lookup_hash, seal
 from services.notify.gateway import HttpSmsProvider
 from services.notify.settings import NotifySettings
 
@@ -19,7 +21,11 @@ class SmsProvider(Protocol):
 
 
 class LocalSmsProvider:
-    """Delivers to a table instead of a phone, one row per send, and logs each send."""
+    """Delivers to a table instead of a phone, one row per send, and logs each send.
+
+    The number is stored sealed, with its keyed hash for the phones of the demo and
+    the tests to find their texts by.
+    """
 
     name = "local"
 
@@ -28,14 +34,19 @@ class LocalSmsProvider:
 
     async def send(self, message_id: str, phone: str, body: str) -> None:
         await self._pool.execute(
-            "INSERT INTO local_deliveries (message_id, phone, body)"
-            " VALUES ($1, $2, $3)",
+            "INSERT INTO local_deliveries (message_id, phone, phone_hash, body)"
+            " VALUES ($1, $2, $3, $4)",
             message_id,
-            phone,
+            seal(phone, Purpose.PHONE),
+            lookup_hash(phone, Purpose.PHONE),
             body,
         )
         # The body may carry a one-time code or a case link, so it is not logged.
-        log.info("sms delivered locally", message_id=message_id, phone=phone)
+        log.info(
+            "sms delivered locally",
+            message_id=message_id,
+            phone=mask_phone_numbers(phone),
+        )
 
 
 def make_provider(

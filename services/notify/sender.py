@@ -17,6 +17,7 @@ import structlog
 from common.db import Connection
 from common.kafka_retry import PermanentMessageError
 from common.outages import is_unavailable
+from common.sealing import Purpose, unseal
 from services.notify.deferral import lock_phone, wait_for_number
 from services.notify.providers import SmsProvider
 
@@ -66,9 +67,9 @@ class DeferredSender:
         due = await self._pool.fetch(
             """
             SELECT message_id FROM (
-                SELECT DISTINCT ON (phone) message_id, send_after, requested_at
+                SELECT DISTINCT ON (phone_hash) message_id, send_after, requested_at
                 FROM messages WHERE status = 'deferred'
-                ORDER BY phone, requested_at, message_id
+                ORDER BY phone_hash, requested_at, message_id
             ) oldest
             WHERE send_after <= now()
             ORDER BY send_after, requested_at
@@ -86,17 +87,18 @@ class DeferredSender:
     async def _send_one(self, message_id: str) -> int:
         async with self._pool.acquire() as connection, connection.transaction():
             row = await connection.fetchrow(
-                "SELECT message_id, case_id, phone, deferred_body FROM messages"
+                "SELECT message_id, case_id, phone, phone_hash, deferred_body"
+                " FROM messages"
                 " WHERE message_id = $1 AND status = 'deferred'"
                 " AND send_after <= now() FOR UPDATE SKIP LOCKED",
                 message_id,
             )
             # Another copy of notify has locked the message or its number.
-            if row is None or not await lock_phone(connection, row["phone"]):
+            if row is None or not await lock_phone(connection, row["phone_hash"]):
                 return 0
             fields = {"message_id": message_id, "case_id": str(row["case_id"])}
             wait = await wait_for_number(
-                connection, row["phone"], self._limit, self._window
+                connection, row["phone_hash"], self._limit, self._window
             )
             if wait > timedelta(0):
                 await _postpone(connection, message_id, wait, None)
@@ -108,7 +110,9 @@ class DeferredSender:
                 return 0
             try:
                 await self._provider.send(
-                    message_id, row["phone"], row["deferred_body"]
+                    message_id,
+                    unseal(row["phone"], Purpose.PHONE),
+                    row["deferred_body"],
                 )
             except PermanentMessageError as error:
                 await connection.execute(

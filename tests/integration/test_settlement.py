@@ -19,6 +19,7 @@ import httpx
 import pytest
 from temporalio.client import Client
 
+from common.sealing import Purpose, lookup_hash
 from common.settings import PlatformSettings
 from contracts.events import (
     ClaimAssessed,
@@ -124,9 +125,9 @@ async def _latest_code(settings: PlatformSettings, case_id: UUID, party: str) ->
     try:
         found = await connection.fetchval(
             "SELECT max(delivery_id) FROM notify.local_deliveries"
-            " WHERE message_id LIKE $1 AND phone = $2",
+            " WHERE message_id LIKE $1 AND phone_hash = $2",
             f"{case_id}:party_access_code:%",
-            PHONES[party],
+            lookup_hash(PHONES[party], Purpose.PHONE),
         )
     finally:
         await connection.close()

@@ -4,7 +4,12 @@ import logging
 import pytest
 import structlog
 
-from common.logging import RepeatFilter, configure_logging, mask_phone_numbers
+from common.logging import (
+    RepeatFilter,
+    configure_logging,
+    mask_personal_numbers,
+    mask_phone_numbers,
+)
 
 
 def test_mobile_number_is_masked() -> None:
@@ -64,3 +69,33 @@ def test_repeated_line_is_held_back_and_counted(
     assert other_passed
     assert after_window_passed
     assert after_window.getMessage() == "Unable connect to 'k' (repeated 4 times)"
+
+
+def test_identity_card_number_is_masked() -> None:
+    assert (
+        mask_personal_numbers("id 11010519491231002X ok") == "id 1101**********002X ok"
+    )
+
+
+def test_account_number_keeps_last_four_digits() -> None:
+    assert mask_personal_numbers("acct 6222021234567890123") == "acct ****0123"
+
+
+def test_short_digit_runs_and_hex_ids_are_left_alone() -> None:
+    text = "claim 20261204 case 1a2b3c4d5e6f7a8b9c0d1e2f"
+
+    assert mask_personal_numbers(text) == text
+
+
+def test_log_line_masks_every_personal_number(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("test")
+
+    structlog.get_logger("t").info(
+        "payee", note="身份证110105194912310021 账号6222021234567890 电话13912345678"
+    )
+
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    record = json.loads(line)
+    assert record["note"] == "身份证1101**********0021 账号****7890 电话139****5678"

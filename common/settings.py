@@ -137,11 +137,11 @@ class PlatformSettings(BaseSettings):
     @model_validator(mode="after")
     def _production_replaces_local_defaults(self) -> Self:
         if self.deployment == "production":
-            kept = local_defaults_in_use(self)
-            if kept:
+            in_use = local_defaults_in_use(self)
+            if in_use:
                 raise ValueError(
                     "DINGZE_DEPLOYMENT is production, but these settings keep their "
-                    f"local development defaults: {', '.join(kept)}; set each one "
+                    f"local development defaults: {', '.join(in_use)}; set each one "
                     "from the secret store"
                 )
         return self

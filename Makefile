@@ -49,7 +49,7 @@ stack-status:
 # The client settings that match the stack's ports, for every command below.
 WITH_ENV = eval "$$($(STACK) env)" &&
 
-.PHONY: migrate services-up services-down demo lint unit test bench bench-intake browser
+.PHONY: migrate services-up services-down demo lint unit test bench bench-intake soak browser
 
 # Debian's Chromium and CJK fonts for the browser tests; skipped when present.
 browser:
@@ -85,6 +85,11 @@ test: lint migrate browser
 # Engine limits and case rates, measured in one run; BENCH_ARGS="--smoke" is short.
 bench: migrate
 	$(WITH_ENV) $(PYTHON) -m bench $(BENCH_ARGS)
+
+# A steady case rate for ten minutes with every process's memory sampled; exits 1
+# on errors or growing memory. SOAK_ARGS="--minutes 1" is short.
+soak: migrate
+	$(WITH_ENV) $(PYTHON) -m bench.soak $(SOAK_ARGS)
 
 # Intake's peak memory for 100 MiB and 1 GiB uploads and the presigned path's
 # throughput against a raw PUT; BENCH_INTAKE_ARGS="--sizes 20" is short.

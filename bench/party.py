@@ -21,9 +21,15 @@ CODE_TEMPLATE = "party_access_code"
 class ScriptedParties:
     """Confirms every settlement link texted for a case of the run."""
 
-    def __init__(self, phone: PartyPhone, on_error: Callable[[UUID, str], None]):
+    def __init__(
+        self,
+        phone: PartyPhone,
+        on_error: Callable[[UUID, Exception], None],
+        on_confirmed: Callable[[UUID], None],
+    ):
         self._phone = phone
         self._on_error = on_error
+        self._on_confirmed = on_confirmed
         self._codes: dict[tuple[UUID, str], asyncio.Future[str]] = {}
         self.tasks: set[asyncio.Task[None]] = set()
 
@@ -53,4 +59,6 @@ class ScriptedParties:
         try:
             await confirm_from_link(self._phone, link, read_code)
         except (httpx.HTTPError, TimeoutError, LookupError) as error:
-            self._on_error(key[0], f"settlement confirmation: {type(error).__name__}")
+            self._on_error(key[0], error)
+        else:
+            self._on_confirmed(key[0])

@@ -54,6 +54,31 @@ def tree_cpu_seconds(process: psutil.Process) -> tuple[float, float]:
     return cpu, rss
 
 
+def tree_memory(process: psutil.Process) -> tuple[float, float]:
+    """Return the resident and the proportional set size, in MiB, of a process and
+    its descendants.
+
+    RSS counts a page shared by several processes in each of them, so the RSS of
+    PostgreSQL's backends adds up its shared buffers once per backend that touched
+    them. PSS divides each shared page among the processes that map it, so a tree's
+    PSS counts its memory once. Reading PSS needs ``/proc/<pid>/smaps_rollup``,
+    which other users' processes allow to root only.
+    """
+    rss = pss = 0.0
+    try:
+        members = [process, *process.children(recursive=True)]
+    except psutil.Error:
+        return rss, pss
+    for member in members:
+        try:
+            info = member.memory_full_info()
+        except psutil.Error:
+            continue
+        rss += info.rss / 2**20
+        pss += info.pss / 2**20
+    return rss, pss
+
+
 def _busy_seconds() -> float:
     times = psutil.cpu_times()
     return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
@@ -65,13 +90,21 @@ class ResourceSampler:
     thread, and the machine's CPU and load average over the same time.
 
     CPU percent is of one core, as ``top`` shows it: a process busy on both cores of a
-    2-core machine reads 200.
+    2-core machine reads 200. With ``keep_series``, ``series`` and ``pss_series``
+    keep every sample of each tree's resident and proportional MiB (see
+    ``tree_memory``) as (seconds since the sampler started, MiB), the first one
+    taken when the tree is added.
     """
 
     pids: dict[str, int]
     interval: float = 0.5
+    keep_series: bool = False
     usage: dict[str, Usage] = field(default_factory=dict)
     machine: MachineUsage = field(default_factory=MachineUsage)
+    series: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    pss_series: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    # Wall-clock time (seconds since the epoch) at which sampling started.
+    started_at: float = 0.0
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _processes: dict[str, psutil.Process] = field(default_factory=dict)
@@ -87,11 +120,25 @@ class ResourceSampler:
         self.usage[name] = Usage()
         self._start_cpu[name] = self._last_cpu[name] = cpu
         self._processes[name] = process
+        if self.keep_series:
+            self.series[name] = []
+            self.pss_series[name] = []
+            self._record_memory(name, process, self._elapsed())
+
+    def _record_memory(self, name: str, process: psutil.Process, at: float) -> None:
+        rss, pss = tree_memory(process)
+        if rss:
+            self.series[name].append((at, rss))
+            self.pss_series[name].append((at, pss))
+
+    def _elapsed(self) -> float:
+        return time.monotonic() - self._started if self._started else 0.0
 
     def __enter__(self) -> "ResourceSampler":
+        self._started = time.monotonic()
+        self.started_at = time.time()
         for name, pid in self.pids.items():
             self.add(name, pid)
-        self._started = time.monotonic()
         self._start_busy = _busy_seconds()
         load = os.getloadavg()[0]
         self.machine.load_average_start = self.machine.load_average_peak = load
@@ -116,8 +163,12 @@ class ResourceSampler:
 
     def _run(self) -> None:
         last = time.monotonic()
-        while not self._stop.wait(self.interval):
+        # Samples keep to a fixed schedule, so the time one takes on a busy
+        # machine does not stretch the interval. A late sample is taken at once.
+        next_sample = last + self.interval
+        while not self._stop.wait(max(next_sample - time.monotonic(), 0.0)):
             now = time.monotonic()
+            next_sample = max(next_sample + self.interval, now)
             elapsed = max(now - last, 1e-6)
             last = now
             self.machine.load_average_peak = max(
@@ -134,6 +185,8 @@ class ResourceSampler:
                 usage.peak_rss_mb = max(usage.peak_rss_mb, rss)
                 usage.peak_cpu_percent = max(usage.peak_cpu_percent, percent)
                 usage.samples += 1
+                if self.keep_series:
+                    self._record_memory(name, process, now - self._started)
 
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}

@@ -20,7 +20,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -144,6 +146,20 @@ async def database_version(url: str) -> str:
     return f"PostgreSQL {version}"
 
 
+@dataclass(frozen=True)
+class SamplingOptions:
+    """Sampling settings of a load run, and extra arguments for the load process."""
+
+    interval: float = 0.5
+    # Keep every resident-memory sample of each process as ``memory_series``.
+    keep_series: bool = False
+    load_args: tuple[str, ...] = ()
+    # Called about every ``report_every`` seconds while the load runs, with the
+    # latest resident MiB of each process.
+    report: Callable[[dict[str, float]], None] | None = None
+    report_every: float = 60.0
+
+
 def run_load(  # noqa: PLR0917
     processes: PlatformProcesses,
     rate: float,
@@ -152,11 +168,13 @@ def run_load(  # noqa: PLR0917
     video: Path,
     out: Path,
     engines: dict[str, int] | None = None,
+    options: SamplingOptions | None = None,
 ) -> dict[str, Any]:
     """Run one rate in a load process while sampling the platform's processes.
 
     ``engines`` names the engines' process ids to sample as well.
     """
+    options = options or SamplingOptions()
     pids = {name: process.pid for name, process in processes.processes.items()}
     command = [
         sys.executable,
@@ -172,15 +190,21 @@ def run_load(  # noqa: PLR0917
         str(video),
         "--out",
         str(out),
+        *options.load_args,
     ]
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    samplers = [
+        ResourceSampler(pids, options.interval, options.keep_series),
+        ResourceSampler(engines or {}, options.interval, options.keep_series),
+    ]
     with (
-        ResourceSampler(pids) as platform_sampler,
-        ResourceSampler(engines or {}) as engine_sampler,
+        samplers[0] as platform_sampler,
+        samplers[1] as engine_sampler,
         subprocess.Popen(command, cwd=ROOT, env=processes.env) as load,
     ):
         platform_sampler.add(LOAD_GENERATOR, load.pid)
-        if load.wait() != 0:
+        _wait_reporting(load, samplers, options)
+        if load.returncode != 0:
             raise subprocess.CalledProcessError(load.returncode, command)
     children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     result: dict[str, Any] = json.loads(out.read_text())
@@ -198,7 +222,34 @@ def run_load(  # noqa: PLR0917
     }
     result["load_generator"] = asdict(generator)
     result["machine"] = asdict(platform_sampler.machine)
+    if options.keep_series:
+        result["memory_series"] = platform_sampler.series | engine_sampler.series
+        result["pss_series"] = platform_sampler.pss_series | engine_sampler.pss_series
+        result["engine_names"] = sorted(engine_sampler.series)
+        result["sampling_started_at"] = platform_sampler.started_at
     return result
+
+
+def _wait_reporting(
+    load: subprocess.Popen[bytes],
+    samplers: list[ResourceSampler],
+    options: SamplingOptions,
+) -> None:
+    if options.report is None:
+        load.wait()
+        return
+    next_report = time.monotonic() + options.report_every
+    while load.poll() is None:
+        time.sleep(0.5)
+        if time.monotonic() >= next_report:
+            next_report += options.report_every
+            latest = {
+                name: series[-1][1]
+                for sampler in samplers
+                for name, series in sampler.series.items()
+                if series
+            }
+            options.report(latest)
 
 
 def measure_idle(
@@ -255,20 +306,46 @@ async def engine_part(
     }
 
 
-def measure(args: argparse.Namespace) -> dict[str, Any]:
+@dataclass(frozen=True)
+class IsolatedPlatform:
+    processes: PlatformProcesses
+    database_url: str
+    run_id: str
+
+
+@contextmanager
+def isolated_platform(
+    name: str, case_workers: int = 1, evidence_workers: int = 1
+) -> Iterator[IsolatedPlatform]:
+    """Start a copy of the platform on the running stack, and stop it afterwards.
+
+    The copy has a database, topic prefix and task queue of its own, named after
+    ``name`` and a fresh run id. The database is dropped at the end.
+    """
     settings = PlatformSettings()
     run_id = new_run_id()
-    database = SessionDatabase(settings.database_url, f"dingze_bench_{run_id}")
+    database = SessionDatabase(settings.database_url, f"dingze_{name}_{run_id}")
     database.create()
     processes: PlatformProcesses | None = None
     try:
         migrate(database.url)
-        log_dir = ROOT / ".stack" / "bench-logs" / run_id
+        log_dir = ROOT / ".stack" / f"{name}-logs" / run_id
         processes = PlatformProcesses.create(log_dir, run_id, database.url)
-        processes.env["DINGZE_KAFKA_TOPIC_PREFIX"] = f"bench-{run_id}."
-        processes.env["DINGZE_TEMPORAL_TASK_QUEUE"] = f"cases-bench-{run_id}"
+        processes.env["DINGZE_KAFKA_TOPIC_PREFIX"] = f"{name}-{run_id}."
+        processes.env["DINGZE_TEMPORAL_TASK_QUEUE"] = f"cases-{name}-{run_id}"
         progress(f"starting an isolated platform (logs in {log_dir})")
-        processes.start_all(args.case_workers, args.evidence_workers)
+        processes.start_all(case_workers, evidence_workers)
+        yield IsolatedPlatform(processes, database.url, run_id)
+    finally:
+        if processes is not None:
+            processes.stop_all()
+        database.drop()
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    settings = PlatformSettings()
+    with isolated_platform("bench", args.case_workers, args.evidence_workers) as copy:
+        processes = copy.processes
         sizes = SMOKE_SIZES if args.smoke else EngineSizes()
         layout = {
             "case workers": args.case_workers,
@@ -285,8 +362,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             engine_part(
                 sizes,
                 settings,
-                database.url,
-                run_id,
+                copy.database_url,
+                copy.run_id,
                 measure_limits=limits,
                 temporal_pid=engines.get("Temporal"),
             )
@@ -321,10 +398,6 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                     )
                 )
         return results
-    finally:
-        if processes is not None:
-            processes.stop_all()
-        database.drop()
 
 
 def main() -> None:

@@ -112,6 +112,12 @@ class PlatformSettings(BaseSettings):
         description="Processes in which an evidence worker decodes videos; "
         "unset means one per CPU core",
     )
+    case_worker_cached_workflows: int = Field(
+        default=250,
+        ge=0,
+        description="Workflows a case worker keeps in memory between their tasks "
+        "(least recently used evicted first); 0 keeps none",
+    )
     evidence_resubmission_minutes: float = Field(
         default=120, gt=0, description="How long a party has to replace a video"
     )

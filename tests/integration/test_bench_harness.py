@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 from bench.engines import EngineSizes
+from bench.load import SETTLEMENT_STEP_SPANS
 from bench.run import engine_part, finish, run_load
 from common.settings import PlatformSettings
 from tests.support.platform import PlatformProcesses
@@ -47,9 +48,13 @@ async def test_harness_measures_engines_and_settles_every_case_it_drives(
     assert load["offered"] == 4
     assert load["errors"] == {}
     assert load["settled"] == 4
+    # The session's insurers settle at once, so no case has a settlement step.
     for span, values in load["spans_ms"].items():
+        if span in SETTLEMENT_STEP_SPANS:
+            assert values["p50"] is None, span
+            continue
         assert values["p50"] is not None, span
-        assert 0 < values["p50"] <= values["p99"], span
+        assert 0 < values["p50"] <= values["p99"] <= values["max"], span
     assert set(load["resources"]) == set(platform.processes)
     assert all(u["peak_rss_mb"] > 0 for u in load["resources"].values())
 

@@ -4,9 +4,12 @@ The evidence checks run in the evidence worker (``python -m workflows.evidence``
 """
 
 import asyncio
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import Any
 
 import structlog
+from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import (
     SandboxedWorkflowRunner,
@@ -90,22 +93,41 @@ async def run_worker(settings: PlatformSettings) -> None:
         PartyTokens(intake.settlement_link_policy()),
         intake.public_url(),
     )
-    worker = Worker(
+    worker = case_worker(
         client,
-        task_queue=settings.temporal_task_queue,
-        workflows=[RemoteLiabilityCaseWorkflow, RulingReviewWorkflow],
-        activities=[
+        settings,
+        [
             *activities.all(),
             *documents.all(),
             *review.all(),
             *legacy_evidence.all(),
             *settlement.all(),
         ],
-        workflow_runner=workflow_runner(),
     )
     async with consuming(broker, pool), relaying(pool, broker, settings):
         log.info("case worker started", task_queue=settings.temporal_task_queue)
         await worker.run()
+
+
+def case_worker(
+    client: Client, settings: PlatformSettings, activities: Sequence[Callable[..., Any]]
+) -> Worker:
+    """Build the Temporal worker of the case and review workflows.
+
+    Every ruled case leaves a review workflow open for its reconsideration window,
+    which lasts weeks. The SDK's default cache of 1000 workflows kept each of them
+    in memory, so the worker's memory grew with every case until a thousand were
+    cached. The bounded cache evicts the least recently used workflow, an idle
+    review as a rule, which replays from its history when its timer fires.
+    """
+    return Worker(
+        client,
+        task_queue=settings.temporal_task_queue,
+        workflows=[RemoteLiabilityCaseWorkflow, RulingReviewWorkflow],
+        activities=activities,
+        workflow_runner=workflow_runner(),
+        max_cached_workflows=settings.case_worker_cached_workflows,
+    )
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:

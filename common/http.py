@@ -2,16 +2,23 @@
 
 import json
 from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl
 
 import asyncpg
 import structlog
 import uvicorn
 from fastapi import FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from common.openapi import document_common_responses
 from common.outages import UNAVAILABLE_ERRORS
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
@@ -42,6 +49,28 @@ class ProblemBody(BaseModel):
     detail: ProblemDetail
 
 
+class InvalidField(BaseModel):
+    """One invalid part of a request: where it is, why, and the error type."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorBody(BaseModel):
+    """The response to a request whose fields do not match the operation's schema."""
+
+    detail: list[InvalidField]
+
+
+def problem_responses(descriptions: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """Build a route's ``responses=`` for refusals with a problem body."""
+    return {
+        status: {"description": description, "model": ProblemBody}
+        for status, description in descriptions.items()
+    }
+
+
 def problem(code: str, message: str, message_zh: str = "") -> dict[str, str]:
     """Build an error body: a stable code, a message, and Chinese text for phones."""
     detail = {"code": code, "message": message}
@@ -59,6 +88,43 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
         for item in error.errors()
     ]
     return JSONResponse(status_code=422, content={"detail": errors})
+
+
+# The framework's own refusals carry a bare sentence; these give them a code, an
+# English message with the next step, and Chinese text like every other refusal.
+_FRAMEWORK_PROBLEMS = {
+    400: (
+        "body_unreadable",
+        "the request body cannot be decoded; send UTF-8 encoded JSON",
+        "请求内容无法读取，请重试。",
+    ),
+    404: (
+        "not_found",
+        "no operation has this path; /openapi.json lists the operations",
+        "请求的地址不存在。",
+    ),
+    405: (
+        "method_not_allowed",
+        "this path does not take this method; /openapi.json lists the operations",
+        "不支持此操作。",
+    ),
+}
+
+
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    detail: Any = error.detail
+    if not isinstance(detail, dict):
+        code, message, message_zh = _FRAMEWORK_PROBLEMS.get(
+            error.status_code,
+            ("request_failed", str(detail), "请求失败，请稍后重试。"),
+        )
+        detail = problem(code, message, message_zh)
+    return JSONResponse(
+        status_code=error.status_code,
+        content={"detail": detail},
+        headers=error.headers,
+    )
 
 
 async def _unavailable(request: Request, error: Exception) -> JSONResponse:
@@ -174,18 +240,94 @@ class BodySizeLimitMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
+def _declared_query_names(dependant: Dependant) -> frozenset[str]:
+    names: set[str] = set()
+    pending = [dependant]
+    while pending:
+        current = pending.pop()
+        names.update(param.alias for param in current.query_params)
+        pending.extend(current.dependencies)
+    return frozenset(names)
+
+
+class UnknownQueryParameterMiddleware:
+    """Reject query parameters that the matched operation does not declare.
+
+    A misspelt parameter would otherwise be ignored silently, and the caller
+    would get a response to a request it did not mean to send.
+    """
+
+    def __init__(self, app: ASGIApp, routes: Callable[[], list[BaseRoute]]) -> None:
+        self.app = app
+        self.routes = routes
+        self.declared: dict[int, frozenset[str]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("query_string"):
+            unknown = self._unknown_names(scope)
+            if unknown:
+                log.info(
+                    "request rejected, unknown query parameters",
+                    path=scope["path"],
+                    parameters=unknown,
+                )
+                response = JSONResponse(
+                    status_code=422,
+                    content={
+                        "detail": problem(
+                            "query_parameter_unknown",
+                            f"the query parameters {', '.join(unknown)} are not "
+                            "accepted here; see the OpenAPI document at "
+                            "/openapi.json",
+                            "请求参数无效，请检查后重试。",
+                        )
+                    },
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    def _unknown_names(self, scope: Scope) -> list[str]:
+        for route in self.routes():
+            if not isinstance(route, APIRoute):
+                continue
+            match, _ = route.matches(scope)
+            if match is not Match.FULL:
+                continue
+            declared = self.declared.get(id(route))
+            if declared is None:
+                declared = _declared_query_names(route.dependant)
+                self.declared[id(route)] = declared
+            sent = {
+                name
+                for name, _ in parse_qsl(
+                    scope["query_string"].decode("latin-1"), keep_blank_values=True
+                )
+            }
+            return sorted(repr(name) for name in sent - declared)
+        return []
+
+
 def install_common_handlers(
     app: FastAPI,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     is_upload: Callable[[str], bool] = lambda path: False,
 ) -> None:
-    """Add the health route, compact validation errors and the body size limit."""
+    """Add the health route, compact validation errors and the body size limit.
+
+    The OpenAPI document then lists the responses these give on every route.
+    """
     add_health_route(app)
+    document_common_responses(app, ProblemBody, ValidationErrorBody)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     for error_type in UNAVAILABLE_ERRORS:
         app.add_exception_handler(error_type, _unavailable)
     for error_type in UNSTORABLE_TEXT_ERRORS:
         app.add_exception_handler(error_type, _unstorable_text)
     app.add_middleware(
         BodySizeLimitMiddleware, max_bytes=max_body_bytes, is_exempt=is_upload
+    )
+    app.add_middleware(
+        UnknownQueryParameterMiddleware, routes=lambda: app.router.routes
     )

@@ -10,6 +10,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     field_validator,
     model_validator,
 )
@@ -91,32 +92,38 @@ class EligibilityAnswers(BaseModel):
     """The reporter's answers to the simplified procedure's questions.
 
     Intake checks them against the rules in ``services/intake/eligibility.py`` before
-    anything else: a case that fails one goes to on-scene handling.
+    anything else: a case that fails one goes to on-scene handling. Each answer
+    must be a JSON boolean, so a number or a string is rejected rather than read
+    as a yes or a no.
     """
 
     model_config = ConfigDict(frozen=True)
 
-    anyone_injured: bool = Field(description="Is anyone injured?")
-    injuries_slight_and_accepted: bool = Field(
+    anyone_injured: StrictBool = Field(description="Is anyone injured?")
+    injuries_slight_and_accepted: StrictBool = Field(
         default=False,
         description="When someone is injured: is every injury slight, and do all "
         "parties accept settling it this way?",
     )
-    suspected_impaired_driving: bool = Field(
+    suspected_impaired_driving: StrictBool = Field(
         description="Is any driver suspected of driving after drinking or taking drugs?"
     )
-    licences_valid: bool = Field(
+    licences_valid: StrictBool = Field(
         description="Does every driver hold a valid licence for the vehicle driven?"
     )
-    plates_present: bool = Field(description="Does every vehicle carry its plates?")
-    vehicles_can_move: bool = Field(
+    plates_present: StrictBool = Field(
+        description="Does every vehicle carry its plates?"
+    )
+    vehicles_can_move: StrictBool = Field(
         description="Can every vehicle still be driven away?"
     )
-    public_facilities_damaged: bool = Field(
+    public_facilities_damaged: StrictBool = Field(
         description="Were public facilities (guard rails, signs, lamp posts) damaged?"
     )
-    party_left_scene: bool = Field(description="Has a party involved left the scene?")
-    suspected_deliberate: bool = Field(
+    party_left_scene: StrictBool = Field(
+        description="Has a party involved left the scene?"
+    )
+    suspected_deliberate: StrictBool = Field(
         description="Is the collision suspected to be deliberate?"
     )
 

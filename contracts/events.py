@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import ClassVar
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from contracts.case import (
     CaseDetails,
@@ -34,6 +34,21 @@ class Event(BaseModel):
     occurred_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     schema_version: int = 1
     trace_id: str = Field(default="", description="Request trace carried across hops")
+
+    @field_validator("schema_version")
+    @classmethod
+    def _known_version(cls, version: int) -> int:
+        # Each model's default is the newest version this code reads. A newer one
+        # may carry fields that change the meaning of the known ones, so it is
+        # rejected and the consumer sends the message to the dead-letter topic.
+        newest = cls.model_fields["schema_version"].default
+        if not 1 <= version <= newest:
+            raise ValueError(
+                f"schema version {version} of {cls.__name__} is unknown; this code "
+                f"reads versions 1 to {newest}, so deploy the consumer that knows "
+                "the newer version"
+            )
+        return version
 
 
 class CaseSubmitted(Event):

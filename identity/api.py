@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
-from common.http import problem
+from common.http import problem, problem_responses
 from identity.attempts import AttemptGuard, TooManyAttemptsError
 from identity.authenticator import Authenticator
 from identity.errors import AuthenticationError, ProviderUnavailableError
@@ -153,7 +153,16 @@ def require_role(*roles: Role) -> Callable[..., Awaitable[StaffPrincipal]]:
     return check
 
 
-@router.post("/sign-in")
+@router.post(
+    "/sign-in",
+    responses=problem_responses(
+        {
+            401: "The username or password is wrong",
+            404: "This deployment signs staff in at its OpenID Connect provider",
+            429: "Too many failed sign-ins for the user or the address",
+        }
+    ),
+)
 async def sign_in(body: SignInRequest, request: Request) -> SignedIn:
     """Sign in with a staff username and password; returns a bearer token."""
     auth = authenticator(request)

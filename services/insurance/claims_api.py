@@ -15,7 +15,7 @@ import structlog
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, ValidationError
 
-from common.http import problem
+from common.http import problem, problem_responses
 from contracts.case import InsurerCode
 from contracts.events import ClaimAssessed, ClaimOpened, ClaimRefused, ClaimSettled
 from contracts.webhooks import SIGNATURE_HEADER, verify
@@ -59,6 +59,14 @@ def _unauthorized(message: str) -> HTTPException:
 @router.post(
     "/insurers/{insurer_code}/claim-events",
     status_code=status.HTTP_202_ACCEPTED,
+    responses=problem_responses(
+        {
+            401: "The signature does not match the body and the insurer's secret",
+            403: "The event names another insurer",
+            409: "Insurance never sent this insurer the case's ruling",
+            422: "The claim event is invalid",
+        }
+    ),
     openapi_extra={
         "requestBody": {
             "required": True,

@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel
 
-from common.http import problem
+from common.http import problem, problem_responses
 from contracts.asyncapi import asyncapi_document
 from contracts.events import ALL_EVENTS
 from contracts.versions import committed_versions, current_version, schema_path
@@ -44,7 +44,10 @@ async def list_schemas() -> list[SchemaFile]:
     ]
 
 
-@router.get("/schemas/{file_name}")
+@router.get(
+    "/schemas/{file_name}",
+    responses=problem_responses({404: "No committed schema file has this name"}),
+)
 async def get_schema(file_name: str) -> dict[str, Any]:
     """Return one committed JSON Schema file, such as ``ClaimOpened.v1.json``."""
     for model in ALL_EVENTS:

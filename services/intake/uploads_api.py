@@ -14,6 +14,7 @@ import structlog
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
+from common.http import problem_responses
 from common.multipart import StoredPart, UploadNotFoundError
 from contracts.case import StoredEvidence
 from evidence.sniff import ACCEPTED_TYPES
@@ -111,7 +112,14 @@ def _accepted(kind: str) -> list[str]:
     return [name for name, (k, _) in ACCEPTED_TYPES.items() if k == kind]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=ERRORS)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        **ERRORS,
+        **problem_responses({415: "The content type is not accepted for the kind"}),
+    },
+)
 async def create_upload(
     case_id: UUID, body: NewUpload, caller: CaseCaller, runtime: Runtime
 ) -> UploadView:

@@ -7,9 +7,9 @@ from uuid import UUID
 
 import structlog
 from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
-from common.http import problem
+from common.http import problem, problem_responses
 from common.logging import mask_phone_numbers
 from common.sealing import Purpose, unseal
 from contracts.webhooks import SIGNATURE_HEADER, verify
@@ -46,7 +46,27 @@ class DeliveryReceipt(BaseModel):
     status: Literal["delivered", "failed"]
 
 
-@router.post("/sms/receipts", status_code=204)
+@router.post(
+    "/sms/receipts",
+    status_code=204,
+    responses=problem_responses(
+        {
+            401: "The receipt signature is invalid",
+            422: "The signed receipt is not a valid receipt",
+        }
+    ),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "The receipt, signed in the signature header",
+            "content": {
+                "application/json": {
+                    "schema": DeliveryReceipt.model_json_schema(ref_template="{model}")
+                }
+            },
+        }
+    },
+)
 async def post_receipt(
     request: Request, store: Annotated[MessageStore, Depends(_messages)]
 ) -> None:
@@ -58,7 +78,18 @@ async def post_receipt(
         raise HTTPException(
             401, problem("signature_invalid", "the receipt signature is invalid")
         )
-    receipt = DeliveryReceipt.model_validate_json(body)
+    try:
+        receipt = DeliveryReceipt.model_validate_json(body)
+    except ValidationError as error:
+        log.warning("signed receipt rejected", errors=error.error_count())
+        raise HTTPException(
+            422,
+            problem(
+                "receipt_invalid",
+                f"the receipt is invalid: {error.error_count()} errors, first at "
+                f"{'.'.join(map(str, error.errors()[0]['loc'])) or 'the body'}",
+            ),
+        ) from error
     if not await store.record_receipt(receipt.message_id, receipt.status):
         log.warning("receipt for unknown message", message_id=receipt.message_id)
         return

@@ -19,6 +19,10 @@ def _app() -> FastAPI:
     async def add_note(note: Note) -> Note:
         return note
 
+    @app.get("/notes/{note_id}")
+    async def read_note(note_id: int, full: bool = False) -> Note:
+        return Note(text=f"note {note_id}, full: {full}")
+
     @app.get("/database")
     async def read_database() -> None:
         raise ConnectionRefusedError("connection refused")
@@ -67,3 +71,49 @@ async def test_validation_error_does_not_echo_input() -> None:
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "text"]
     assert "13812345678" not in response.text
+
+
+async def test_unknown_query_parameter_answers_422() -> None:
+    async with await _client() as client:
+        known = await client.get("/notes/7", params={"full": "true"})
+        misspelt = await client.get("/notes/7", params={"ful": "true"})
+
+    assert known.status_code == 200
+    assert misspelt.status_code == 422
+    assert misspelt.json()["detail"]["code"] == "query_parameter_unknown"
+    assert "'ful'" in misspelt.json()["detail"]["message"]
+    assert misspelt.json()["detail"]["message_zh"]
+
+
+async def test_framework_refusals_carry_problem_body() -> None:
+    async with await _client() as client:
+        unreadable = await client.post(
+            "/notes",
+            content=b"\xff\xfe{",
+            headers={"content-type": "application/json"},
+        )
+        missing = await client.get("/nowhere")
+        wrong_method = await client.delete("/notes")
+
+    assert unreadable.status_code == 400
+    assert unreadable.json()["detail"]["code"] == "body_unreadable"
+    assert missing.status_code == 404
+    assert missing.json()["detail"]["code"] == "not_found"
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["detail"]["code"] == "method_not_allowed"
+    for response in (unreadable, missing, wrong_method):
+        assert response.json()["detail"]["message_zh"]
+
+
+def test_openapi_lists_shared_refusals() -> None:
+    document = _app().openapi()
+    add_note = document["paths"]["/notes"]["post"]["responses"]
+    read_note = document["paths"]["/notes/{note_id}"]["get"]["responses"]
+
+    assert {"400", "413", "422", "503"} <= set(add_note)
+    assert "413" not in read_note
+    assert {"422", "503"} <= set(read_note)
+    invalid = add_note["422"]["content"]["application/json"]["schema"]
+    assert len(invalid["anyOf"]) == 2
+    assert "ProblemBody" in document["components"]["schemas"]
+    assert "ValidationErrorBody" in document["components"]["schemas"]

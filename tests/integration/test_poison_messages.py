@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from hypothesis import find
+from hypothesis import HealthCheck, Phase, find
+from hypothesis import settings as hypothesis_settings
 from temporalio.client import Client
 
 import contracts.events
@@ -81,8 +82,18 @@ def _subscriptions_in(path: Path) -> list[Subscription]:
 
 def _poison(model: type[Event], max_bytes: int) -> dict[str, bytes]:
     """Build one message of each poison kind for a model's topic."""
-    # The simplest valid event of the model, the same on every run.
-    sample = find(events(model.__name__), lambda _: True)
+    # The first valid event drawn, not shrunk: shrinking a large event to the
+    # simplest one takes minutes on a loaded machine.
+    sample = find(
+        events(model.__name__),
+        lambda _: True,
+        settings=hypothesis_settings(
+            phases=[Phase.generate],
+            database=None,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        ),
+    )
     document = sample.model_dump(mode="json")
     newer = {**document, "schema_version": current_version(model) + 1}
     oversized = {**document, "trace_id": "x" * max_bytes}

@@ -95,3 +95,10 @@ soak: migrate
 # throughput against a raw PUT; BENCH_INTAKE_ARGS="--sizes 20" is short.
 bench-intake: migrate
 	$(WITH_ENV) $(PYTHON) -m bench.intake_uploads $(BENCH_INTAKE_ARGS)
+
+.PHONY: chaos
+
+# Every process and engine killed with SIGKILL while cases run, then the table of
+# finished, stuck, doubled, lost and changed; CHAOS_ARGS="--cases 5" is short.
+chaos: migrate
+	$(WITH_ENV) $(PYTHON) -m chaos $(CHAOS_ARGS)

@@ -17,9 +17,10 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from temporalio.service import RPCError
 
 from common.openapi import document_common_responses
-from common.outages import UNAVAILABLE_ERRORS
+from common.outages import UNAVAILABLE_ERRORS, is_unavailable
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 log = structlog.get_logger(__name__)
@@ -127,6 +128,10 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+# Seconds a caller is asked to wait after a 503 before trying again.
+RETRY_AFTER_SECONDS = 5
+
+
 async def _unavailable(request: Request, error: Exception) -> JSONResponse:
     log.warning(
         "request failed, an engine is unavailable",
@@ -138,7 +143,33 @@ async def _unavailable(request: Request, error: Exception) -> JSONResponse:
         "a database, storage or messaging engine did not answer; try again shortly",
         "系统繁忙，请稍后重试。",
     )
-    return JSONResponse(status_code=503, content={"detail": body})
+    return JSONResponse(
+        status_code=503,
+        content={"detail": body},
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+async def _temporal_error(request: Request, error: Exception) -> JSONResponse:
+    """Return 503 when Temporal is down or too slow to reply in time.
+
+    A query or update that times out while the workers are behind is the same
+    outage to the caller as a refused connection. Any other Temporal error that no
+    route handled is a fault of the platform.
+    """
+    if is_unavailable(error):
+        return await _unavailable(request, error)
+    log.error(
+        "request failed, the Temporal call failed",
+        path=request.url.path,
+        error=repr(error),
+    )
+    body = problem(
+        "internal_error",
+        "the case could not be read or changed; the fault is logged",
+        "系统出错，请稍后重试。",
+    )
+    return JSONResponse(status_code=500, content={"detail": body})
 
 
 # Text that PostgreSQL cannot store, such as a NUL character, is the caller's input
@@ -323,6 +354,7 @@ def install_common_handlers(
     app.add_exception_handler(StarletteHTTPException, _http_error)
     for error_type in UNAVAILABLE_ERRORS:
         app.add_exception_handler(error_type, _unavailable)
+    app.add_exception_handler(RPCError, _temporal_error)
     for error_type in UNSTORABLE_TEXT_ERRORS:
         app.add_exception_handler(error_type, _unstorable_text)
     app.add_middleware(

@@ -2,8 +2,9 @@
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from evidence import VideoLimits
@@ -12,6 +13,35 @@ from evidence.quality import QualityThresholds
 from evidence.scene import SceneTolerances
 
 ROOT = Path(__file__).resolve().parents[1]
+# Values that only the local stack may use: secrets anyone can read here, and the
+# staff file of the development accounts, whose passwords the docs print.
+LOCAL_DEVELOPMENT_DEFAULTS: dict[str, object] = {
+    "s3_access_key": "dingze",
+    "s3_secret_key": "dingze-local-secret",
+    "party_access_secret": "dingze-local-party-access-secret",
+    "identity_staff_file": ROOT / "deploy" / "local" / "staff.json",
+}
+
+
+def local_defaults_in_use(settings: BaseSettings) -> list[str]:
+    """Return the variables of the settings that keep a local development default.
+
+    The staff file counts only while the local identity provider reads it.
+    """
+    found = []
+    for name, default in LOCAL_DEVELOPMENT_DEFAULTS.items():
+        if name not in type(settings).model_fields:
+            continue
+        if name == "identity_staff_file" and (
+            getattr(settings, "identity_provider", "local") != "local"
+        ):
+            continue
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if value == default:
+            found.append(f"DINGZE_{name.upper()}")
+    return found
 
 
 class PlatformSettings(BaseSettings):
@@ -19,6 +49,11 @@ class PlatformSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="DINGZE_", extra="ignore")
 
+    deployment: Literal["local", "production"] = Field(
+        default="local",
+        description="production: refuse to start while a secret or the staff file "
+        "keeps its local development default",
+    )
     kafka_bootstrap: str = "127.0.0.1:19092"
     kafka_topic_prefix: str = Field(
         default="",
@@ -110,6 +145,18 @@ class PlatformSettings(BaseSettings):
         description="JSON file of public holidays and adjusted working days by "
         "year, used before the chinese-calendar package",
     )
+
+    @model_validator(mode="after")
+    def _production_replaces_local_defaults(self) -> Self:
+        if self.deployment == "production":
+            in_use = local_defaults_in_use(self)
+            if in_use:
+                raise ValueError(
+                    "DINGZE_DEPLOYMENT is production, but these settings keep their "
+                    f"local development defaults: {', '.join(in_use)}; set each one "
+                    "from the secret store"
+                )
+        return self
 
     def video_limits(self) -> VideoLimits:
         return VideoLimits(

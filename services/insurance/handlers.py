@@ -332,10 +332,11 @@ def _subscribe_claims(
         if topic not in insurer_topics:
             await ensure_topics(settings, [topic])
             insurer_topics.add(topic)
-        first = await store.record_settlement_confirmation(event, account)
         payee = account.masked()
-        # Signalled on every delivery, like the notifications: the workflow records
-        # a confirmation once, and a crash after the commit must not lose it.
+        # Signalled before the insurer's copy is queued, so the workflow records
+        # the confirmation before the insurer can settle on it. Signalled on every
+        # delivery: the workflow records a confirmation once, and a crash between
+        # the signal and the commit must not lose the insurer's copy.
         await _signal_case(
             temporal,
             event.case_id,
@@ -349,6 +350,7 @@ def _subscribe_claims(
                 confirmed_at=event.confirmed_at,
             ),
         )
+        first = await store.record_settlement_confirmation(event, account)
         log.info(
             "settlement confirmation queued for insurer"
             if first

@@ -49,8 +49,9 @@ def _party_id(caller: Caller) -> str:
         raise problem_response(
             403,
             "party_only",
-            "only a party of the case can answer its ruling",
-            "只有事故当事人本人可以签收或申请复核。",
+            "only a party of the case can read or answer its ruling; open the "
+            "SMS link of the case",
+            "只有事故当事人本人可以查看、签收或申请复核。",
         )
     return caller.party.party_id
 
@@ -120,7 +121,11 @@ async def _update(
 async def ruling_state(
     case_id: UUID, caller: CaseCaller, runtime: Runtime
 ) -> ReviewState:
-    """Return the ruling's document versions, deadline, answers and reconsideration."""
+    """Return the ruling's document versions, deadline, answers and reconsideration.
+
+    Only the case's parties read it here. Staff read rulings at liability.
+    """
+    _party_id(caller)
     return await _state(runtime, case_id)
 
 
@@ -135,6 +140,7 @@ async def ruling_document(
     case_id: UUID, caller: CaseCaller, runtime: Runtime
 ) -> Response:
     """Return the latest version of the ruling document, or the reconsideration's."""
+    _party_id(caller)
     state = await _state(runtime, case_id)
     latest = state.reconsideration_document or state.versions[-1]
     pdf = await runtime.documents.pdf(latest)

@@ -138,8 +138,8 @@ async def admit(
     return Admission.DEFERRED, wait
 
 
-async def mark_sent(pool: asyncpg.Pool, message_id: str) -> None:
-    await pool.execute(
+async def mark_sent(connection: Connection, message_id: str) -> None:
+    await connection.execute(
         "UPDATE messages SET status = 'sent', sent_at = now(), send_after = NULL,"
         " deferred_body = NULL WHERE message_id = $1",
         message_id,

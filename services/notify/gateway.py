@@ -13,6 +13,7 @@ import asyncio
 import httpx
 import structlog
 
+from common.db import Connection
 from common.kafka_retry import PermanentMessageError
 
 log = structlog.get_logger(__name__)
@@ -42,7 +43,17 @@ class HttpSmsProvider:
         self._attempts = attempts
         self._first_delay = first_delay_seconds
 
-    async def send(self, message_id: str, phone: str, body: str) -> None:
+    async def send(
+        self,
+        message_id: str,
+        phone: str,
+        body: str,
+        connection: Connection | None = None,
+    ) -> None:
+        """Post the text; the gateway drops a repeat by its idempotency key.
+
+        ``connection`` is not used: nothing is written to the database here.
+        """
         payload = {
             "message_id": message_id,
             "phone": phone,

@@ -56,6 +56,7 @@ def subscribe_sms(
                 **fields,
             )
             return
-        await provider.send(event.message_id, event.phone, body)
-        await mark_sent(pool, event.message_id)
+        async with pool.acquire() as connection, connection.transaction():
+            await provider.send(event.message_id, event.phone, body, connection)
+            await mark_sent(connection, event.message_id)
         log.info("sms sent", template=event.template, **fields)

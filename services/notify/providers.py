@@ -6,6 +6,7 @@ import asyncpg
 import httpx
 import structlog
 
+from common.db import Connection
 from common.logging import mask_phone_numbers
 from common.sealing import Purpose, lookup_hash, seal
 from services.notify.gateway import HttpSmsProvider
@@ -17,7 +18,19 @@ log = structlog.get_logger(__name__)
 class SmsProvider(Protocol):
     name: str
 
-    async def send(self, message_id: str, phone: str, body: str) -> None: ...
+    async def send(
+        self,
+        message_id: str,
+        phone: str,
+        body: str,
+        connection: Connection | None = None,
+    ) -> None:
+        """Send one text; ``connection`` is the caller's open transaction.
+
+        A provider that records its deliveries in notify's database writes them in
+        that transaction, so they commit with the message's sent mark.
+        """
+        ...
 
 
 class LocalSmsProvider:
@@ -32,8 +45,16 @@ class LocalSmsProvider:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def send(self, message_id: str, phone: str, body: str) -> None:
-        await self._pool.execute(
+    async def send(
+        self,
+        message_id: str,
+        phone: str,
+        body: str,
+        connection: Connection | None = None,
+    ) -> None:
+        # In the caller's transaction the delivery commits with the sent mark, so
+        # a crash between the two leaves neither, and the retry delivers once.
+        await (connection or self._pool).execute(
             "INSERT INTO local_deliveries (message_id, phone, phone_hash, body)"
             " VALUES ($1, $2, $3, $4)",
             message_id,

@@ -3,7 +3,8 @@
 Each message is sent inside a transaction that holds its row and its number's
 lock, and is marked sent before that transaction commits. A notify stopped or
 killed mid-send leaves the message deferred, and the next scan sends it again
-with the same message id, which the provider uses to send it once.
+with the same message id. The local provider's delivery is written in that
+transaction and rolls back with it; a gateway drops the repeat by the id.
 """
 
 import asyncio
@@ -113,6 +114,7 @@ class DeferredSender:
                     message_id,
                     unseal(row["phone"], Purpose.PHONE),
                     row["deferred_body"],
+                    connection,
                 )
             except PermanentMessageError as error:
                 await connection.execute(

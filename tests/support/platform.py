@@ -190,12 +190,17 @@ class PlatformProcesses:
         )
 
     def wait_for_log(
-        self, name: str, text: str, timeout: float = START_TIMEOUT_SECONDS
+        self,
+        name: str,
+        text: str,
+        timeout: float = START_TIMEOUT_SECONDS,
+        offset: int = 0,
     ) -> None:
+        """Wait until the log holds ``text`` after its first ``offset`` characters."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self._check_alive(name)
-            if text in self.log_text(name):
+            if text in self.log_text(name)[offset:]:
                 return
             time.sleep(0.2)
         raise TimeoutError(

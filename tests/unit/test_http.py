@@ -4,6 +4,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel
+from temporalio.service import RPCError, RPCStatusCode
 
 from common.http import install_common_handlers
 
@@ -27,6 +28,10 @@ def _app() -> FastAPI:
     async def read_database() -> None:
         raise ConnectionRefusedError("connection refused")
 
+    @app.get("/temporal/{status}")
+    async def query_case(status: str) -> None:
+        raise RPCError("Timeout expired", RPCStatusCode[status.upper()], b"")
+
     install_common_handlers(app, max_body_bytes=1000)
     return app
 
@@ -43,6 +48,25 @@ async def test_engine_outage_answers_503_problem() -> None:
     assert response.status_code == 503
     assert response.json()["detail"]["code"] == "service_unavailable"
     assert response.json()["detail"]["message_zh"]
+    assert response.headers["retry-after"] == "5"
+
+
+@pytest.mark.parametrize("status", ["deadline_exceeded", "unavailable", "cancelled"])
+async def test_temporal_timeout_answers_503_problem(status: str) -> None:
+    async with await _client() as client:
+        response = await client.get(f"/temporal/{status}")
+
+    assert response.status_code == 503
+    assert response.json()["detail"]["code"] == "service_unavailable"
+    assert response.headers["retry-after"] == "5"
+
+
+async def test_other_temporal_error_answers_500_problem() -> None:
+    async with await _client() as client:
+        response = await client.get("/temporal/invalid_argument")
+
+    assert response.status_code == 500
+    assert response.json()["detail"]["code"] == "internal_error"
 
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["declared", "chunked"])

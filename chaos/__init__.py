@@ -1,0 +1,1 @@
+"""Crash the platform's processes and engines while cases run (``make chaos``)."""

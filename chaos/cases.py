@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
+import asyncpg
 import httpx
 from temporalio.client import Client, WorkflowExecutionStatus
 
@@ -70,7 +71,9 @@ class ChaosCase:
 
 
 def _retryable(error: BaseException) -> bool:
-    if isinstance(error, TryAgainError):
+    # asyncpg raises InternalClientError when it closes a connection whose query
+    # a PostgreSQL crash cut off; the next attempt opens a new connection.
+    if isinstance(error, TryAgainError | asyncpg.InternalClientError):
         return True
     if isinstance(error, httpx.HTTPStatusError):
         return error.response.status_code >= 500

@@ -13,6 +13,8 @@ async def consuming(broker: KafkaBroker, pool: asyncpg.Pool) -> AsyncIterator[No
 
     Stopping the consumers first lets a handler in progress finish its database work.
     """
+    # NOTE: broker.start() raises KafkaConnectionError at once while Kafka is
+    # down, so the process exits and its supervisor must start it again.
     await broker.start()
     try:
         yield

@@ -35,7 +35,11 @@ def make_broker(settings: PlatformSettings, client_id: str) -> KafkaBroker:
         client_id=client_id,
         enable_idempotence=True,
         acks="all",
-        middlewares=[dead_letter_middleware(settings.kafka_topic_prefix)],
+        middlewares=[
+            dead_letter_middleware(
+                settings.kafka_topic_prefix, settings.kafka_max_message_bytes
+            )
+        ],
         logger=structlog.get_logger(f"{client_id}.kafka"),
     )
 

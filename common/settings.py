@@ -60,6 +60,12 @@ class PlatformSettings(BaseSettings):
         description="Prefix of every topic and consumer group, to run isolated copies",
     )
     kafka_partitions: int = 6
+    kafka_max_message_bytes: int = Field(
+        default=256 * 1024,
+        gt=0,
+        description="Maximum size of a message a consumer handles, in bytes; a "
+        "larger one goes to the dead-letter topic",
+    )
     database_url: str = "postgresql://dingze@127.0.0.1:15432/dingze"
     s3_endpoint: str = "127.0.0.1:18333"
     s3_access_key: str = "dingze"

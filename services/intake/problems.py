@@ -65,7 +65,7 @@ def already_submitted() -> HTTPException:
 def too_large(limit: int) -> HTTPException:
     return problem_response(
         413,
-        "videotoo_large",
+        "upload_too_large",
         f"the video is larger than {limit // 1024**2} MiB",
         "视频文件太大，请拍摄较短的视频。",
     )

@@ -1,3 +1,6 @@
+import json
+import uuid
+
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -8,10 +11,14 @@ from temporalio.service import RPCError, RPCStatusCode
 from common import kafka_retry
 from common.kafka_retry import (
     MAX_ATTEMPTS,
+    MessageTooLargeError,
     PermanentMessageError,
     dead_letter_middleware,
     retry_delay,
 )
+from contracts.events import ClaimOpened
+
+MAX_MESSAGE_BYTES = 4096
 
 
 class Order(BaseModel):
@@ -30,12 +37,24 @@ def slept(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 
 def _broker_with_dead_letters() -> tuple[KafkaBroker, list[bytes]]:
-    broker = KafkaBroker(middlewares=[dead_letter_middleware("p.")])
+    broker = KafkaBroker(middlewares=[dead_letter_middleware("p.", MAX_MESSAGE_BYTES)])
     dead: list[bytes] = []
 
     @broker.subscriber("p.dead-letter")
     async def collect(message: KafkaMessage) -> None:
         dead.append(message.body)
+
+    return broker, dead
+
+
+def _broker_with_reasons() -> tuple[KafkaBroker, list[tuple[bytes, str]]]:
+    """Return a broker and the body and ``reason`` header of each dead letter."""
+    broker = KafkaBroker(middlewares=[dead_letter_middleware("p.", MAX_MESSAGE_BYTES)])
+    dead: list[tuple[bytes, str]] = []
+
+    @broker.subscriber("p.dead-letter")
+    async def collect(message: KafkaMessage) -> None:
+        dead.append((message.body, message.headers["reason"]))
 
     return broker, dead
 
@@ -136,3 +155,41 @@ async def test_outage_is_retried_past_attempt_limit(
     assert dead == []
     assert len(slept) == MAX_ATTEMPTS + 2
     assert max(slept) == kafka_retry.MAX_DELAY_SECONDS
+
+
+async def test_each_poison_kind_has_its_reason(slept: list[float]) -> None:
+    broker, dead = _broker_with_reasons()
+    handled: list[ClaimOpened] = []
+
+    @broker.subscriber("claims")
+    async def handler(event: ClaimOpened) -> None:
+        handled.append(event)
+
+    valid = ClaimOpened(
+        case_id=uuid.uuid4(), insurer_code="PICC", claim_number="PICC-1"
+    )
+    document = valid.model_dump(mode="json")
+    poison = {
+        "not_json": b"\x00not json {",
+        "schema_invalid": json.dumps({"claim": 1}).encode(),
+        "version_unknown": json.dumps({**document, "schema_version": 99}).encode(),
+        "too_large": json.dumps(
+            {**document, "trace_id": "x" * MAX_MESSAGE_BYTES}
+        ).encode(),
+    }
+
+    async with TestKafkaBroker(broker) as test_broker:
+        for body in poison.values():
+            await test_broker.publish(body, "claims")
+        await test_broker.publish(valid.model_dump_json().encode(), "claims")
+
+    assert dead == [(body, reason) for reason, body in poison.items()]
+    assert handled == [valid]
+    assert slept == []
+
+
+def test_too_large_message_names_limit() -> None:
+    error = MessageTooLargeError(5000, MAX_MESSAGE_BYTES)
+
+    assert "5000 bytes" in str(error)
+    assert "DINGZE_KAFKA_MAX_MESSAGE_BYTES" in str(error)

@@ -169,7 +169,7 @@ async def read_topics(
 ) -> list[TopicRecord]:
     """Read every record of the run's topics, from the start, for the run's cases."""
     prefix = settings.kafka_topic_prefix
-    wanted = {str(case_id) for case_id in case_ids}
+    case_id_texts = {str(case_id) for case_id in case_ids}
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap,
         group_id=f"{prefix}chaos-check-{uuid.uuid4().hex[:8]}",
@@ -190,7 +190,7 @@ async def read_topics(
             batches = await consumer.getmany(*pending, timeout_ms=1000)
             for tp, batch in batches.items():
                 for record in batch:
-                    _keep(records, tp.topic.removeprefix(prefix), record, wanted)
+                    _keep(records, tp.topic.removeprefix(prefix), record, case_id_texts)
             for tp in list(pending):
                 if await consumer.position(tp) >= ends[tp]:
                     pending.discard(tp)
@@ -200,7 +200,7 @@ async def read_topics(
 
 
 def _keep(
-    records: list[TopicRecord], topic: str, record: Any, wanted: set[str]
+    records: list[TopicRecord], topic: str, record: Any, case_id_texts: set[str]
 ) -> None:
     if record.value is None:
         return
@@ -208,7 +208,7 @@ def _keep(
         event = json.loads(record.value)
     except ValueError:
         return
-    if isinstance(event, dict) and event.get("case_id") in wanted:
+    if isinstance(event, dict) and event.get("case_id") in case_id_texts:
         records.append(TopicRecord(topic, event))
 
 

@@ -112,7 +112,7 @@ class StackEngine:
     ``kill`` freezes the engine's process group with SIGSTOP, calls supervisord's
     ``stopProcess`` for the program, and then sends SIGKILL to the group. The
     frozen engine never runs its stop signal's handler, so it dies as in a crash,
-    and supervisord does not start again a program that it was told to stop.
+    and supervisord does not restart a program after a stop request.
     ``start`` calls supervisord's ``startProcess`` after the pause.
     """
 

@@ -91,8 +91,8 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse(status_code=422, content={"detail": errors})
 
 
-# The framework's own refusals carry a bare sentence; these give them a code, an
-# English message with the next step, and Chinese text like every other refusal.
+# The framework's own refusals carry a bare sentence. These add a code, an English
+# message with the next step, and Chinese text, like every other refusal.
 _FRAMEWORK_PROBLEMS = {
     400: (
         "body_unreadable",

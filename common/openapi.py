@@ -9,7 +9,7 @@ operation shows in the generated document:
   over the limit (``BodySizeLimitMiddleware``);
 - 422 everywhere: a problem body from a route or for an unknown query parameter,
   or the compact list of invalid fields from the validation handler;
-- 503 everywhere, when a database, storage or messaging engine does not answer.
+- 503 everywhere, when a database, storage or messaging engine does not respond.
 """
 
 from collections.abc import Callable

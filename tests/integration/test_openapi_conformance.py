@@ -1,7 +1,7 @@
-"""Every HTTP operation answers as its OpenAPI document says, whatever it is sent.
+"""Every HTTP operation responds as its OpenAPI document says, whatever it is sent.
 
 Schemathesis reads each service's ``/openapi.json`` from the running platform,
-generates valid and invalid requests for every operation, and checks each answer:
+generates valid and invalid requests for every operation, and checks each response:
 no server error, a documented status code, a documented content type and headers,
 a body that matches the documented schema, and invalid data rejected with a 4xx.
 

@@ -196,7 +196,7 @@ class PlatformProcesses:
         timeout: float = START_TIMEOUT_SECONDS,
         offset: int = 0,
     ) -> None:
-        """Wait until the log holds ``text`` after its first ``offset`` characters."""
+        """Wait until the log contains ``text`` past its first ``offset`` characters."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self._check_alive(name)
